@@ -1,0 +1,20 @@
+/** Unit tests run with Pulumi mocks and in-process; end-to-end tests drive the real CLI and Docker. */
+const tsJest = { "^.+\\.ts$": ["ts-jest", { isolatedModules: true }] };
+
+module.exports = {
+  projects: [
+    {
+      displayName: "unit",
+      testEnvironment: "node",
+      transform: tsJest,
+      testMatch: ["<rootDir>/{components,config,host,provider}/**/*.test.ts"],
+    },
+    {
+      displayName: "e2e",
+      testEnvironment: "node",
+      transform: tsJest,
+      testMatch: ["<rootDir>/test/e2e/**/*.test.ts"],
+      testTimeout: 15 * 60 * 1000,
+    },
+  ],
+};
