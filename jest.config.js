@@ -1,5 +1,5 @@
 /** Unit tests run with Pulumi mocks and in-process; end-to-end tests drive the real CLI and Docker. */
-const tsJest = { "^.+\\.ts$": ["ts-jest", { isolatedModules: true }] };
+const tsJest = { "^.+\\.ts$": ["ts-jest", {}] };
 
 module.exports = {
   projects: [
@@ -14,7 +14,7 @@ module.exports = {
       testEnvironment: "node",
       transform: tsJest,
       testMatch: ["<rootDir>/test/e2e/**/*.test.ts"],
-      testTimeout: 15 * 60 * 1000,
+      setupFilesAfterEnv: ["<rootDir>/test/e2e/setup.ts"],
     },
   ],
 };

@@ -1,0 +1,54 @@
+// The custom resources of the `fleet` provider (provider/): what the deploy
+// creates on a host. Each registers its inputs; outputs come back from the host.
+import * as pulumi from "@pulumi/pulumi";
+import type { HealthCheckSpec } from "../host/protocol";
+import type { Connection } from "../provider/transport";
+
+export interface AgentArgs {
+  connection: pulumi.Input<Connection>;
+  bundleSha256: pulumi.Input<string>;
+}
+
+/** The `conductor` command installed on a host. */
+export class Agent extends pulumi.CustomResource {
+  constructor(name: string, args: AgentArgs, opts?: pulumi.CustomResourceOptions) {
+    super("fleet:index:Agent", name, args, opts);
+  }
+}
+
+export interface ContainerArgs {
+  connection: pulumi.Input<Connection>;
+  serviceId: string;
+  slot: number;
+  image: string;
+  revision: string;
+  command?: string[];
+  env: pulumi.Input<Record<string, string>>;
+  http?: { port: number; healthCheck: HealthCheckSpec };
+  stopTimeoutMs: number;
+}
+
+/** One container of a service on a host, started and found healthy before it counts as created. */
+export class Container extends pulumi.CustomResource {
+  /** The container's name on the host. */
+  declare readonly name: pulumi.Output<string>;
+  /** Its port on 127.0.0.1 (http services only). */
+  declare readonly hostPort: pulumi.Output<number | null>;
+
+  constructor(name: string, args: ContainerArgs, opts?: pulumi.CustomResourceOptions) {
+    super("fleet:index:Container", name, { ...args, name: undefined, hostPort: undefined }, opts);
+  }
+}
+
+export interface NginxSiteArgs {
+  connection: pulumi.Input<Connection>;
+  serviceId: string;
+  config: pulumi.Input<string>;
+}
+
+/** /etc/nginx/conf.d/conductor-<id>.conf on a host, checked and reloaded. */
+export class NginxSite extends pulumi.CustomResource {
+  constructor(name: string, args: NginxSiteArgs, opts?: pulumi.CustomResourceOptions) {
+    super("fleet:index:NginxSite", name, args, opts);
+  }
+}

@@ -1,0 +1,3 @@
+module conductor.local/examples/hello
+
+go 1.26

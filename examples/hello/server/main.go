@@ -1,0 +1,83 @@
+// The example service: an HTTP server that says which revision it runs, has a
+// health endpoint, and stops cleanly and promptly on SIGTERM (as PID 1 it gets
+// no default signal handlers, so it must handle the signal itself).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	revision := getenv("REVISION", "unknown")
+	port := getenv("PORT", "8080")
+	if os.Getenv("CRASH_AT_BOOT") == "1" {
+		log.Fatalf("revision %s: CRASH_AT_BOOT=1, exiting at boot", revision)
+	}
+	if d, err := time.ParseDuration(os.Getenv("BOOT_DELAY")); err == nil {
+		time.Sleep(d) // stands in for an app that takes a while to boot
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s\n", revision)
+	})
+	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
+		if unhealthy() {
+			http.Error(w, "unhealthy\n", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/env/", func(w http.ResponseWriter, r *http.Request) {
+		// For tests of env delivery: the raw value of one variable.
+		name := r.URL.Path[len("/env/"):]
+		value, ok := os.LookupEnv(name)
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(value))
+	})
+
+	server := &http.Server{Addr: ":" + port, Handler: mux}
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		sig := <-stop
+		log.Printf("revision %s: %s received, finishing requests in flight", revision, sig)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		server.Shutdown(ctx)
+	}()
+
+	log.Printf("revision %s: listening on :%s", revision, port)
+	if err := server.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+	log.Printf("revision %s: stopped", revision)
+}
+
+// unhealthy is true when the image was built to fail its health check, or when
+// someone ran `touch /tmp/unhealthy` inside the container.
+func unhealthy() bool {
+	if os.Getenv("HEALTH") == "fail" {
+		return true
+	}
+	_, err := os.Stat("/tmp/unhealthy")
+	return err == nil
+}
+
+func getenv(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}

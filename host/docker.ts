@@ -1,0 +1,183 @@
+// A small client for the Docker Engine API over its unix socket.
+//
+// Why not the `docker` CLI: a service's env must reach the container without a
+// command line (ps) or Docker's env-file format (which cannot carry newlines),
+// and env names such as DOCKER_HOST must not steer the client itself. The API
+// takes env as a JSON array. Why not dockerode: we need eight calls, and it
+// would pull ssh2 and optional native modules into the single-file `conductor`
+// bundle that every host runs.
+import * as http from "node:http";
+
+const SOCKET = process.env.CONDUCTOR_DOCKER_SOCKET ?? "/var/run/docker.sock";
+
+export class DockerError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Response {
+  status: number;
+  body: Buffer;
+}
+
+function request(method: string, path: string, body?: unknown, timeoutMs = 120_000): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      {
+        socketPath: SOCKET,
+        method,
+        path,
+        timeout: timeoutMs,
+        headers: payload ? { "Content-Type": "application/json", "Content-Length": payload.length } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`docker ${method} ${path}: timed out`)));
+    req.on("error", (err) =>
+      reject(new Error(`cannot reach the Docker daemon at ${SOCKET}: ${err.message}`)),
+    );
+    req.end(payload);
+  });
+}
+
+async function call(method: string, path: string, body?: unknown, ok: number[] = [200, 201, 204], timeoutMs?: number) {
+  const res = await request(method, path, body, timeoutMs);
+  if (!ok.includes(res.status)) {
+    let message = res.body.toString("utf8").trim();
+    try {
+      message = (JSON.parse(message) as { message?: string }).message ?? message;
+    } catch {
+      // not JSON: keep the text
+    }
+    throw new DockerError(res.status, `docker ${method} ${path.split("?")[0]}: ${message}`);
+  }
+  return res;
+}
+
+export interface CreateOptions {
+  name: string;
+  image: string;
+  command?: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  stopTimeoutSeconds: number;
+  /** container port -> host port on 127.0.0.1 */
+  publish?: { containerPort: number; hostPort: number };
+}
+
+export async function createContainer(o: CreateOptions): Promise<string> {
+  const port = o.publish ? `${o.publish.containerPort}/tcp` : undefined;
+  const body = {
+    Image: o.image,
+    Cmd: o.command,
+    Env: Object.entries(o.env).map(([k, v]) => `${k}=${v}`),
+    Labels: o.labels,
+    StopTimeout: o.stopTimeoutSeconds,
+    ExposedPorts: port ? { [port]: {} } : undefined,
+    HostConfig: {
+      PortBindings: port ? { [port]: [{ HostIp: "127.0.0.1", HostPort: String(o.publish!.hostPort) }] } : undefined,
+      // conductor supervises containers itself (SPEC section 6): no Docker restart policy.
+      RestartPolicy: { Name: "no" },
+    },
+  };
+  const res = await call("POST", `/containers/create?name=${encodeURIComponent(o.name)}`, body);
+  return (JSON.parse(res.body.toString("utf8")) as { Id: string }).Id;
+}
+
+export async function startContainer(name: string): Promise<void> {
+  await call("POST", `/containers/${encodeURIComponent(name)}/start`, undefined, [204, 304]);
+}
+
+/** Stop signal, then SIGKILL after `seconds`; a container that is already gone is fine. */
+export async function stopContainer(name: string, seconds: number): Promise<void> {
+  const timeout = (seconds + 30) * 1000;
+  await call("POST", `/containers/${encodeURIComponent(name)}/stop?t=${seconds}`, undefined, [204, 304, 404], timeout);
+}
+
+export async function removeContainer(name: string): Promise<void> {
+  await call("DELETE", `/containers/${encodeURIComponent(name)}?force=true&v=true`, undefined, [204, 404]);
+}
+
+export interface ContainerState {
+  name: string;
+  status: string; // created, running, exited, ...
+  exitCode: number;
+  labels: Record<string, string>;
+}
+
+export async function inspectContainer(name: string): Promise<ContainerState | undefined> {
+  const res = await call("GET", `/containers/${encodeURIComponent(name)}/json`, undefined, [200, 404]);
+  if (res.status === 404) return undefined;
+  const info = JSON.parse(res.body.toString("utf8")) as {
+    Name: string;
+    State: { Status: string; ExitCode: number };
+    Config: { Labels: Record<string, string> | null };
+  };
+  return {
+    name: info.Name.replace(/^\//, ""),
+    status: info.State.Status,
+    exitCode: info.State.ExitCode,
+    labels: info.Config.Labels ?? {},
+  };
+}
+
+export interface ListedContainer {
+  name: string;
+  state: string;
+  labels: Record<string, string>;
+}
+
+export async function listContainers(label: string): Promise<ListedContainer[]> {
+  const filters = encodeURIComponent(JSON.stringify({ label: [label] }));
+  const res = await call("GET", `/containers/json?all=true&filters=${filters}`);
+  const rows = JSON.parse(res.body.toString("utf8")) as {
+    Names: string[];
+    State: string;
+    Labels: Record<string, string>;
+  }[];
+  return rows.map((r) => ({ name: r.Names[0].replace(/^\//, ""), state: r.State, labels: r.Labels }));
+}
+
+export async function imageExists(ref: string): Promise<boolean> {
+  const res = await call("GET", `/images/${encodeURIComponent(ref)}/json`, undefined, [200, 404]);
+  return res.status === 200;
+}
+
+/** Pulls an image; the API streams progress as JSON lines and reports failure in-band. */
+export async function pullImage(repository: string, tag: string): Promise<void> {
+  const query = `fromImage=${encodeURIComponent(repository)}&tag=${encodeURIComponent(tag)}`;
+  const res = await call("POST", `/images/create?${query}`, undefined, [200], 30 * 60_000);
+  for (const line of res.body.toString("utf8").split("\n")) {
+    if (!line.trim()) continue;
+    const event = JSON.parse(line) as { error?: string };
+    if (event.error) throw new DockerError(500, `docker pull ${repository}:${tag}: ${event.error}`);
+  }
+}
+
+/** The last lines a container wrote to stdout and stderr, interleaved. */
+export async function containerLogs(name: string, tail: number): Promise<string> {
+  const res = await call("GET", `/containers/${encodeURIComponent(name)}/logs?stdout=true&stderr=true&tail=${tail}`, undefined, [200, 404]);
+  return res.status === 404 ? "" : demultiplex(res.body);
+}
+
+/** Docker frames non-TTY log streams as [stream, 0, 0, 0, size(4 bytes BE)] + payload. */
+export function demultiplex(buffer: Buffer): string {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const size = buffer.readUInt32BE(offset + 4);
+    parts.push(buffer.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return Buffer.concat(parts).toString("utf8");
+}

@@ -1,0 +1,42 @@
+import { spawn } from "node:child_process";
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+}
+
+/** Runs a program with an argument vector (never through a shell) and collects its output. */
+export function exec(file: string, args: string[], options: ExecOptions = {}): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { env: options.env ?? process.env, stdio: "pipe" });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.on("error", reject);
+    child.on("close", (code, signal) =>
+      resolve({
+        code: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: Buffer.concat(stderr).toString("utf8"),
+      }),
+    );
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/** Like exec, but a non-zero exit is an error carrying the program's stderr. */
+export async function execOk(file: string, args: string[], options: ExecOptions = {}): Promise<string> {
+  const result = await exec(file, args, options);
+  if (result.code !== 0) {
+    const detail = (result.stderr || result.stdout).trim();
+    throw new Error(`${file} ${args[0] ?? ""} failed (exit ${result.code}): ${detail}`);
+  }
+  return result.stdout;
+}

@@ -1,0 +1,58 @@
+// The `conductor` command installed on every host (SPEC section 4). The deploy
+// calls its subcommands with a JSON request on stdin; operators call `run`,
+// `status`, `pause` and `resume` by hand.
+import { containerDown, containerUp } from "./container";
+import { nginxApply, nginxRemove } from "./nginx";
+
+export const VERSION = "0.1.0";
+
+type Handler = (input: unknown, log: (line: string) => void) => Promise<unknown>;
+
+/** Subcommands that take a JSON request on stdin and print a JSON result. */
+const requestHandlers: Record<string, Handler> = {
+  "container up": (input, log) => containerUp(input as never, log),
+  "container down": (input, log) => containerDown(input as never, log),
+  "nginx apply": (input, log) => nginxApply(input as never, log),
+  "nginx remove": (input, log) => nginxRemove(input as never, log),
+};
+
+const USAGE = `usage: conductor <command>
+
+Commands the deploy runs (a JSON request on stdin):
+  container up | container down | nginx apply | nginx remove
+Other:
+  version`;
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+const log = (line: string) => process.stderr.write(`conductor: ${line}\n`);
+
+export async function main(argv: string[]): Promise<number> {
+  const key = argv.slice(0, 2).join(" ");
+  const handler = requestHandlers[key];
+  if (handler) {
+    const result = await handler(JSON.parse(await readStdin()), log);
+    process.stdout.write(`${JSON.stringify(result ?? {})}\n`);
+    return 0;
+  }
+  if (argv[0] === "version") {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  process.stderr.write(`${USAGE}\n`);
+  return argv.length === 0 || argv[0] === "help" ? 0 : 2;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      process.stderr.write(`conductor: ${process.env.DEBUG ? err.stack : err.message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,11 @@
+// Where conductor keeps things on a host. Ids are validated by the config
+// layer (lowercase letters, digits, '-' and '_'), so they are safe in paths.
+
+export const STATE_DIR = process.env.CONDUCTOR_STATE_DIR ?? "/var/lib/conductor";
+export const NGINX_CONF_DIR = process.env.CONDUCTOR_NGINX_CONF_DIR ?? "/etc/nginx/conf.d";
+
+export const containersDir = () => `${STATE_DIR}/containers`;
+export const containerRecord = (name: string) => `${containersDir()}/${name}.json`;
+export const saltFile = () => `${STATE_DIR}/salt`;
+export const locksDir = () => `${STATE_DIR}/locks`;
+export const nginxConf = (serviceId: string) => `${NGINX_CONF_DIR}/conductor-${serviceId}.conf`;

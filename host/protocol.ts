@@ -1,0 +1,43 @@
+// The messages the deploy sends to `conductor` on a host, as JSON on stdin.
+// Shared by the Pulumi provider (which writes them) and the host command
+// (which reads them), so the two cannot drift apart.
+
+export interface HealthCheckSpec {
+  path: string;
+  timeoutMs: number;
+  intervalMs: number;
+  deadlineMs: number;
+}
+
+export interface ContainerSpec {
+  serviceId: string;
+  /** Replica slot on this host, part of the container name. */
+  slot: number;
+  image: string;
+  revision: string;
+  command?: string[];
+  env: Record<string, string>;
+  http?: { port: number; healthCheck: HealthCheckSpec };
+  stopTimeoutMs: number;
+}
+
+/** What `conductor container up` prints on success. */
+export interface StartedContainer {
+  name: string;
+  /** Host port on 127.0.0.1, fixed for the container's life (moby/moby#31926). */
+  hostPort?: number;
+}
+
+export interface ContainerStopRequest {
+  name: string;
+  stopTimeoutMs: number;
+}
+
+export interface NginxApplyRequest {
+  serviceId: string;
+  config: string;
+}
+
+export interface NginxRemoveRequest {
+  serviceId: string;
+}

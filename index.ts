@@ -1,0 +1,52 @@
+// conductor: `pulumi up` is the deploy. Read and check the stack config, then
+// declare every host and service; Pulumi's create-before-delete order gives
+// new containers -> health -> nginx -> old containers stopped.
+import * as pulumi from "@pulumi/pulumi";
+import { deployFleet } from "./components/fleet";
+import { formatIssues, loadFleet } from "./config/load";
+import { buildHostBundle } from "./host/bundle";
+
+const NAMESPACE = "conductor";
+
+/** Whether a config key is secret. The SDK keeps this internal; fail safe if it moves. */
+function isSecretKey(key: string): boolean {
+  const internal = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (k: string) => boolean };
+  return internal.isConfigSecret ? internal.isConfigSecret(key) : true;
+}
+
+function readFleet() {
+  const config = new pulumi.Config(NAMESPACE);
+  const keys = ["app", "revision", "hosts", "services"];
+  const result = loadFleet({
+    project: pulumi.getProject(),
+    stack: pulumi.getStack(),
+    app: config.get("app"),
+    revision: config.get("revision"),
+    hosts: config.getObject("hosts"),
+    services: config.getObject("services"),
+    secretKeys: new Set(keys.map((k) => `${NAMESPACE}:${k}`).filter(isSecretKey)),
+  });
+  // RunError: the message is the whole story, no stack trace.
+  if (!result.ok) throw new pulumi.RunError(formatIssues(result.issues));
+  return result.fleet;
+}
+
+const fleet = readFleet();
+const { services } = deployFleet({
+  fleet,
+  privateKey: new pulumi.Config(NAMESPACE).getSecret("sshPrivateKey"),
+  bundleSha256: buildHostBundle().sha256,
+});
+
+export const serviceIds = fleet.services.map((s) => s.id);
+export const containers = Object.fromEntries(
+  fleet.services.map((s, i) => [s.id, services[i].containers.map((c) => c.name)]),
+);
+/** Where each nginx-fronted service answers on hosts reached as `local`. */
+export const localUrls = fleet.services
+  .filter((s) => s.http?.nginx && s.hosts.some((h) => fleet.hosts.find((x) => x.name === h)?.local))
+  .map((s) => {
+    const { listen, serverName } = s.http!.nginx!;
+    const host = serverName === "_" ? "localhost" : serverName;
+    return `http://${host}${listen === 80 ? "" : `:${listen}`}/`;
+  });

@@ -1,0 +1,49 @@
+// The resource provider behind the `fleet` package: a Pulumi plugin written
+// with the Node.js SDK's provider server. It stands where @pulumi/command would
+// (whose Go provider the proxy here refuses); its resources call the
+// `conductor` host command with requests on stdin.
+import type * as pulumi from "@pulumi/pulumi";
+import { agentHandler } from "./resources/agent";
+import { containerHandler } from "./resources/container";
+import { nginxSiteHandler } from "./resources/nginx-site";
+import type { ResourceHandler } from "./resources/types";
+
+export const PROVIDER_VERSION = "0.1.0";
+
+const handlers: Record<string, ResourceHandler> = {
+  "fleet:index:Agent": agentHandler,
+  "fleet:index:Container": containerHandler,
+  "fleet:index:NginxSite": nginxSiteHandler,
+};
+
+/** urn:pulumi:<stack>::<project>::<parent types$>type::<name> */
+export function typeOfUrn(urn: string): string {
+  const qualifiedType = urn.split("::")[2] ?? "";
+  return qualifiedType.split("$").pop() ?? "";
+}
+
+function handlerFor(urn: string): ResourceHandler {
+  const handler = handlers[typeOfUrn(urn)];
+  if (!handler) throw new Error(`unknown resource type ${typeOfUrn(urn)}`);
+  return handler;
+}
+
+export class FleetProvider implements pulumi.provider.Provider {
+  readonly version = PROVIDER_VERSION;
+
+  async diff(_id: string, urn: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+    return handlerFor(urn).diff(olds, news);
+  }
+
+  async create(urn: string, inputs: Record<string, unknown>) {
+    return handlerFor(urn).create(inputs);
+  }
+
+  async update(_id: string, urn: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+    return handlerFor(urn).update(olds, news);
+  }
+
+  async delete(_id: string, urn: string, state: Record<string, unknown>) {
+    await handlerFor(urn).delete(state);
+  }
+}

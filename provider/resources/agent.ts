@@ -1,0 +1,48 @@
+// fleet:index:Agent — the `conductor` command on a host. Installing checks the
+// host has what conductor needs, then replaces /usr/local/bin/conductor
+// atomically. A new bundle is an update, never a replacement (a replacement's
+// late delete would remove the file). Deleting leaves the command in place:
+// other stacks on the host may use it, and it is inert on its own.
+import * as fs from "node:fs";
+import { HOST_BUNDLE, sha256 } from "../../host/bundle";
+import { reveal } from "../secrets";
+import { CONDUCTOR_BIN, runOnHost, type Connection } from "../transport";
+import { diffWith } from "./diff";
+import type { ResourceHandler } from "./types";
+
+// A fixed script: no value from config is in it.
+const INSTALL_SCRIPT = `
+missing=""
+for tool in docker nginx node crontab; do command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"; done
+if [ -n "$missing" ]; then echo "missing on this host:$missing (conductor needs Docker, nginx, cron and Node.js >= 18)" >&2; exit 3; fi
+set -e
+umask 022
+tmp="${CONDUCTOR_BIN}.$$.tmp"
+cat > "$tmp"
+chmod 0755 "$tmp"
+mv -f "$tmp" "${CONDUCTOR_BIN}"
+`;
+
+async function install(inputs: Record<string, unknown>): Promise<void> {
+  const code = fs.readFileSync(HOST_BUNDLE);
+  if (sha256(code) !== inputs.bundleSha256) {
+    throw new Error(`${HOST_BUNDLE} changed while deploying; run the deploy again`);
+  }
+  await runOnHost(reveal<Connection>(inputs.connection), ["sh", "-c", INSTALL_SCRIPT], code.toString("utf8"));
+}
+
+export const agentHandler: ResourceHandler = {
+  diff: (olds, news) => diffWith(olds, news, [], ["bundleSha256"]),
+
+  async create(inputs) {
+    await install(inputs);
+    return { id: reveal<Connection>(inputs.connection).host, outs: inputs };
+  },
+
+  async update(_olds, news) {
+    await install(news);
+    return { outs: news };
+  },
+
+  async delete() {},
+};

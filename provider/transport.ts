@@ -1,0 +1,91 @@
+// Runs the `conductor` host command on a host: directly for the local host,
+// through the OpenSSH client for the others. Requests travel on stdin, so no
+// value from config is ever part of a command line.
+import { spawn } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { shellJoin } from "./quote";
+
+export interface Connection {
+  host: string; // the name in conductor:hosts
+  address: string;
+  local: boolean;
+  user: string;
+  port: number;
+  privateKey?: string;
+}
+
+export const CONDUCTOR_BIN = "/usr/local/bin/conductor";
+
+export class HostCommandError extends Error {}
+
+/** Runs `argv` on the host with `input` on stdin; resolves to its stdout. */
+export function runOnHost(conn: Connection, argv: string[], input: string): Promise<string> {
+  const [file, args] = conn.local ? [argv[0], argv.slice(1)] : ["ssh", sshArgs(conn, argv)];
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: "pipe" });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.on("data", (c: Buffer) => err.push(c));
+    child.on("error", (e) => reject(new HostCommandError(`host ${conn.host}: cannot run ${file}: ${e.message}`)));
+    child.on("close", (code) => {
+      const stderr = Buffer.concat(err).toString("utf8").trim();
+      if (code === 0) return resolve(Buffer.concat(out).toString("utf8"));
+      reject(new HostCommandError(`host ${conn.host}: ${describeFailure(conn, code, stderr)}`));
+    });
+    child.stdin.on("error", () => undefined); // the command may exit before reading all input
+    child.stdin.end(input);
+  });
+}
+
+/** Runs a conductor subcommand with a JSON request and parses its JSON answer. */
+export async function conductor<T>(conn: Connection, subcommand: string[], request: unknown): Promise<T> {
+  const stdout = await runOnHost(conn, [CONDUCTOR_BIN, ...subcommand], JSON.stringify(request));
+  return JSON.parse(stdout.trim().split("\n").pop() || "{}") as T;
+}
+
+function describeFailure(conn: Connection, code: number | null, stderr: string): string {
+  // ssh exits 255 for its own errors (unreachable host, refused key).
+  if (!conn.local && code === 255) return `cannot connect over SSH to ${conn.user}@${conn.address}:${conn.port}: ${stderr}`;
+  return stderr.replace(/^conductor: /gm, "") || `exit code ${code}`;
+}
+
+function sshArgs(conn: Connection, argv: string[]): string[] {
+  const args = [
+    "-o", "BatchMode=yes",
+    "-o", "ConnectTimeout=10",
+    "-o", "ServerAliveInterval=15",
+    "-o", "StrictHostKeyChecking=accept-new",
+    // One TCP connection per host for all of a deploy's commands.
+    "-o", "ControlMaster=auto",
+    "-o", `ControlPath=${privateDir()}/ssh-%C`,
+    "-o", "ControlPersist=15",
+    "-p", String(conn.port),
+  ];
+  if (conn.privateKey) args.push("-i", keyFile(conn.privateKey), "-o", "IdentitiesOnly=yes");
+  args.push("-l", conn.user, "--", conn.address, shellJoin(argv));
+  return args;
+}
+
+let dir: string | undefined;
+
+/** A root-only directory for this process's key files and SSH sockets, removed at exit. */
+function privateDir(): string {
+  if (!dir) {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "conductor-"));
+    fs.chmodSync(dir, 0o700);
+    const created = dir;
+    process.on("exit", () => fs.rmSync(created, { recursive: true, force: true }));
+  }
+  return dir;
+}
+
+/** The key goes to a 0600 file: OpenSSH reads keys from files, never from argv. */
+function keyFile(privateKey: string): string {
+  const file = path.join(privateDir(), `key-${crypto.createHash("sha256").update(privateKey).digest("hex").slice(0, 12)}`);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
+  return file;
+}

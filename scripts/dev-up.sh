@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Quick start, part one: deploy the example service to the `dev` stack on this
+# machine (local Docker, local nginx, local state backend) and print its URL.
+# Safe to run again: it redeploys only what changed.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+bash "$CONDUCTOR_ROOT/scripts/prerequisites.sh"
+bash "$CONDUCTOR_ROOT/scripts/toolchain.sh"
+ensure_node_modules
+pulumi_env
+local_backend_env
+
+revision="$(git -C "$CONDUCTOR_ROOT" rev-parse HEAD 2>/dev/null || echo 0000000)"
+step "Building the example image at revision $revision"
+bash "$CONDUCTOR_ROOT/examples/hello/build.sh" "$revision" | sed 's/^/    /'
+
+cd "$CONDUCTOR_ROOT"
+pulumi stack select dev --create --non-interactive >/dev/null
+step "Deploying: pulumi up -s dev -c conductor:revision=$revision"
+pulumi up --stack dev --yes --non-interactive --skip-preview --config "conductor:revision=$revision"
+
+url="$(pulumi stack output --stack dev localUrls --json | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0))[0] ?? "")')"
+[ -n "$url" ] || die "the dev stack has no nginx-fronted service on this machine"
+answer="$(curl -fsS --max-time 5 "$url" || true)"
+step "The example service answers at $url"
+note "GET $url -> ${answer:-no answer}"

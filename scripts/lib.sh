@@ -1,0 +1,47 @@
+# Shared by the scripts in this folder: where things live, how we log.
+# Source it; it sets no shell options of its own.
+
+CONDUCTOR_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=../toolchain/versions.env
+. "$CONDUCTOR_ROOT/toolchain/versions.env"
+
+# Slow-to-build binaries are cached outside the repo, keyed by version, so a
+# fresh clone or `git clean` does not rebuild them.
+CONDUCTOR_CACHE="${CONDUCTOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/conductor}"
+TOOLCHAIN_BIN="$CONDUCTOR_CACHE/toolchain/pulumi-v$PULUMI_VERSION/bin"
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The environment every pulumi invocation here runs with: offline, no prompts.
+pulumi_env() {
+  export PATH="$TOOLCHAIN_BIN:$PATH"
+  export PULUMI_SKIP_UPDATE_CHECK=true
+  export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+  export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
+}
+
+# Installs npm packages when package-lock.json changed since the last install.
+ensure_node_modules() {
+  if cmp -s "$CONDUCTOR_ROOT/package-lock.json" "$CONDUCTOR_ROOT/node_modules/.package-lock.json.installed" 2>/dev/null; then
+    note "npm packages: up to date"
+    return
+  fi
+  step "Installing npm packages (npm ci)"
+  (cd "$CONDUCTOR_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$CONDUCTOR_ROOT/package-lock.json" "$CONDUCTOR_ROOT/node_modules/.package-lock.json.installed"
+}
+
+# The local state backend and the passphrase of its secrets, outside the repo,
+# unless the caller brought its own.
+local_backend_env() {
+  local home="${CONDUCTOR_HOME:-$HOME/.conductor}"
+  mkdir -p "$home/state"
+  chmod 700 "$home"
+  export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$home/state}"
+  if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+    [ -f "$home/passphrase" ] || (umask 077 && head -c 24 /dev/urandom | base64 > "$home/passphrase")
+    export PULUMI_CONFIG_PASSPHRASE_FILE="$home/passphrase"
+  fi
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Installs (from Debian's packages) and starts what the dev stack and the tests
+# need on this machine: Docker Engine, nginx, cron, an SSH server, a static
+# busybox for the example image, wrk for load tests. Idempotent: it installs
+# only what is missing and starts only what is not running. There is no
+# systemd here, so daemons are started directly.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+PACKAGES=(docker.io nginx cron openssh-server openssh-client busybox-static wrk curl procps)
+
+install_missing_packages() {
+  local missing=()
+  for pkg in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    note "packages: all present"
+    return
+  fi
+  step "Installing Debian packages: ${missing[*]}"
+  [ "$(id -u)" = 0 ] || die "installing packages needs root"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+start_dockerd() {
+  if docker info >/dev/null 2>&1; then note "dockerd: running"; return; fi
+  step "Starting dockerd"
+  setsid nohup dockerd >/var/log/dockerd.log 2>&1 < /dev/null &
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && return; sleep 0.5; done
+  tail -20 /var/log/dockerd.log >&2
+  die "dockerd did not come up (log: /var/log/dockerd.log)"
+}
+
+start_nginx() {
+  if pgrep -x nginx >/dev/null; then note "nginx: running"; return; fi
+  step "Starting nginx"
+  nginx -t -q || die "nginx -t fails: fix /etc/nginx before deploying"
+  nginx
+}
+
+start_cron() {
+  if pgrep -x cron >/dev/null; then note "cron: running"; return; fi
+  step "Starting cron"
+  cron
+}
+
+start_sshd() {
+  if pgrep -x sshd >/dev/null; then note "sshd: running"; return; fi
+  step "Starting sshd"
+  mkdir -p /run/sshd
+  [ -f /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -A >/dev/null
+  /usr/sbin/sshd
+}
+
+check_node() {
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+  [ "$major" -ge 20 ] || die "Node.js >= 20 is needed (found: $(node --version 2>/dev/null || echo none))"
+}
+
+main() {
+  step "Checking machine prerequisites"
+  check_node
+  install_missing_packages
+  start_dockerd
+  start_nginx
+  start_cron
+  start_sshd
+}
+
+main "$@"

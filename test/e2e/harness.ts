@@ -1,0 +1,124 @@
+// Drives the real Pulumi CLI against this checkout's program for end-to-end
+// tests: one state backend per test run, one config file per test stack, so
+// tests never touch Pulumi.<stack>.yaml files of the repo.
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "../..");
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  output: string; // stdout and stderr, interleaved as they came
+}
+
+export function run(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: "pipe" });
+    let stdout = "";
+    let stderr = "";
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => { stdout += c; output += c; });
+    child.stderr.on("data", (c: Buffer) => { stderr += c; output += c; });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr, output }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+export class TestStack {
+  readonly configFile: string;
+  private readonly env: NodeJS.ProcessEnv;
+
+  private constructor(readonly name: string, readonly dir: string) {
+    this.configFile = path.join(dir, `Pulumi.${name}.yaml`);
+    this.env = {
+      ...process.env,
+      PULUMI_BACKEND_URL: `file://${dir}/state`,
+      PULUMI_CONFIG_PASSPHRASE: "e2e-test-passphrase",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      // The unit suite type-checks with tsc; skip it in each of many runs here.
+      PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+    };
+  }
+
+  /** A fresh stack with its own state backend in a temporary directory. */
+  static async create(name: string): Promise<TestStack> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `conductor-e2e-${name}-`));
+    fs.mkdirSync(path.join(dir, "state"));
+    const stack = new TestStack(name, dir);
+    await stack.pulumiOk(["stack", "init"]);
+    return stack;
+  }
+
+  private readonly secrets = new Map<string, string>();
+
+  /**
+   * Replaces the stack's whole config (the `config:` map of a stack file; JSON
+   * is YAML), then sets again, encrypted, the secrets given to setSecret.
+   */
+  async writeConfig(config: Record<string, unknown>): Promise<void> {
+    const previous = fs.existsSync(this.configFile) ? fs.readFileSync(this.configFile, "utf8") : "";
+    const salt = previous.match(/^encryptionsalt: .*$/m)?.[0];
+    fs.writeFileSync(this.configFile, `${salt ? `${salt}\n` : ""}config: ${JSON.stringify(config)}\n`);
+    for (const [key, value] of this.secrets) await this.configSetSecret(key, value);
+  }
+
+  /** A secret config value (`pulumi config set --secret [--path]`), kept across writeConfig. */
+  async setSecret(key: string, value: string): Promise<void> {
+    this.secrets.set(key, value);
+    await this.configSetSecret(key, value);
+  }
+
+  private async configSetSecret(key: string, value: string): Promise<void> {
+    const args = ["config", "set", "--secret", ...(key.includes(".") ? ["--path"] : []), key];
+    // The value goes on stdin, so it is never on a command line.
+    const result = await run("pulumi", [...args, "--stack", this.name, "--config-file", this.configFile, "--non-interactive"], {
+      cwd: PROJECT_ROOT,
+      env: this.env,
+      input: value,
+    });
+    if (result.code !== 0) throw new Error(`pulumi config set ${key} failed:\n${result.output}`);
+  }
+
+  pulumi(args: string[]): Promise<RunResult> {
+    // `stack` subcommands do not read config, and refuse --config-file.
+    const configArgs = args[0] === "stack" ? [] : ["--config-file", this.configFile];
+    return run("pulumi", [...args, "--stack", this.name, ...configArgs, "--non-interactive"], {
+      cwd: PROJECT_ROOT,
+      env: this.env,
+    });
+  }
+
+  async pulumiOk(args: string[]): Promise<RunResult> {
+    const result = await this.pulumi(args);
+    if (result.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed (${result.code}):\n${result.output}`);
+    return result;
+  }
+
+  up(): Promise<RunResult> {
+    return this.pulumi(["up", "--yes", "--skip-preview"]);
+  }
+
+  async upOk(): Promise<RunResult> {
+    return this.pulumiOk(["up", "--yes", "--skip-preview"]);
+  }
+
+  async outputs(): Promise<Record<string, unknown>> {
+    return JSON.parse((await this.pulumiOk(["stack", "output", "--json"])).stdout) as Record<string, unknown>;
+  }
+
+  async destroy(): Promise<void> {
+    await this.pulumiOk(["destroy", "--yes", "--skip-preview"]);
+  }
+
+  /** Destroys what is left (best effort) and removes the stack's directory. */
+  async dispose(): Promise<void> {
+    await this.pulumi(["destroy", "--yes", "--skip-preview"]).catch(() => undefined);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
