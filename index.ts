@@ -8,9 +8,12 @@ import { buildHostBundle } from "./host/bundle";
 
 const NAMESPACE = "conductor";
 
-/** Whether a config key is secret. The SDK keeps this internal; fail safe if it moves. */
+/**
+ * Whether a config key is secret. The SDK keeps isConfigSecret internal (it is
+ * exported, not typed); if it ever moves, treat every key as secret.
+ */
 function isSecretKey(key: string): boolean {
-  const internal = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (k: string) => boolean };
+  const internal = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
   return internal.isConfigSecret ? internal.isConfigSecret(key) : true;
 }
 

@@ -18,14 +18,27 @@ export class Host extends pulumi.ComponentResource {
   constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("conductor:index:Host", name, {}, opts);
     this.connection = hostConnection(args.host, args.host.local ? undefined : args.privateKey);
-    this.agent = new Agent(name, { connection: this.connection, bundleSha256: args.bundleSha256 }, { parent: this });
+    this.agent = new Agent(
+      name,
+      { connection: this.connection, bundleSha256: args.bundleSha256 },
+      { parent: this },
+    );
     this.registerOutputs({ connection: this.connection });
   }
 }
 
 /** Plain when there is no key, so preview shows address changes; secret when it carries a key. */
-export function hostConnection(host: HostConfig, privateKey?: pulumi.Output<string>): pulumi.Output<Connection> {
-  const base: Connection = { host: host.name, address: host.address, local: host.local, user: host.user, port: host.port };
+export function hostConnection(
+  host: HostConfig,
+  privateKey?: pulumi.Output<string>,
+): pulumi.Output<Connection> {
+  const base: Connection = {
+    host: host.name,
+    address: host.address,
+    local: host.local,
+    user: host.user,
+    port: host.port,
+  };
   if (!privateKey) return pulumi.output(base);
   return pulumi.secret(privateKey.apply((key) => ({ ...base, privateKey: key })));
 }

@@ -33,26 +33,36 @@ export class Service extends pulumi.ComponentResource {
 
   private containersOn(host: Host, hostName: string, service: ServiceConfig): Container[] {
     const env = service.envIsSecret ? pulumi.secret(service.env) : service.env;
-    return Array.from({ length: service.replicas }, (_, slot) =>
-      new Container(
-        `${service.name}-${hostName}-${slot}`,
-        {
-          connection: host.connection,
-          serviceId: service.id,
-          slot,
-          image: service.image,
-          revision: service.revision,
-          command: service.command,
-          env,
-          http: service.http && { port: service.http.port, healthCheck: service.http.healthCheck },
-          stopTimeoutMs: service.stopTimeoutMs,
-        },
-        { parent: this, dependsOn: [host.agent] },
-      ),
+    return Array.from(
+      { length: service.replicas },
+      (_, slot) =>
+        new Container(
+          `${service.name}-${hostName}-${slot}`,
+          {
+            connection: host.connection,
+            serviceId: service.id,
+            slot,
+            image: service.image,
+            revision: service.revision,
+            command: service.command,
+            env,
+            http: service.http && {
+              port: service.http.port,
+              healthCheck: service.http.healthCheck,
+            },
+            stopTimeoutMs: service.stopTimeoutMs,
+          },
+          { parent: this, dependsOn: [host.agent] },
+        ),
     );
   }
 
-  private siteOn(host: Host, hostName: string, service: ServiceConfig, containers: Container[]): NginxSite {
+  private siteOn(
+    host: Host,
+    hostName: string,
+    service: ServiceConfig,
+    containers: Container[],
+  ): NginxSite {
     const nginx = service.http!.nginx!;
     const config = pulumi.all(containers.map((c) => c.hostPort)).apply((ports) =>
       renderNginxSite({

@@ -12,9 +12,16 @@ const PORT_BASE = 20000;
 const PORT_RANGE = 10000;
 const LOG_LINES = 30;
 
-export const LABELS = { service: "conductor.service", slot: "conductor.slot", port: "conductor.port" };
+export const LABELS = {
+  service: "conductor.service",
+  slot: "conductor.slot",
+  port: "conductor.port",
+};
 
-export async function containerUp(spec: ContainerSpec, log: (line: string) => void): Promise<StartedContainer> {
+export async function containerUp(
+  spec: ContainerSpec,
+  log: (line: string) => void,
+): Promise<StartedContainer> {
   const name = containerName(spec);
   const existing = await docker.inspectContainer(name);
   let hostPort = existing ? portLabel(existing.labels) : undefined;
@@ -31,7 +38,10 @@ export async function containerUp(spec: ContainerSpec, log: (line: string) => vo
   return { name, hostPort };
 }
 
-export async function containerDown(req: ContainerStopRequest, log: (line: string) => void): Promise<void> {
+export async function containerDown(
+  req: ContainerStopRequest,
+  log: (line: string) => void,
+): Promise<void> {
   // The record goes first: from here on the supervisor leaves this container alone.
   removeRecord(req.name);
   const seconds = Math.ceil(req.stopTimeoutMs / 1000);
@@ -53,7 +63,11 @@ async function ensureImage(spec: ContainerSpec, log: (line: string) => void): Pr
 }
 
 /** Creates and starts the container; runs under the host's port lock. */
-async function createAndStart(spec: ContainerSpec, name: string, keepPort?: number): Promise<number | undefined> {
+async function createAndStart(
+  spec: ContainerSpec,
+  name: string,
+  keepPort?: number,
+): Promise<number | undefined> {
   const hostPort = spec.http ? (keepPort ?? (await freePort())) : undefined;
   await docker.createContainer({
     name,
@@ -98,7 +112,11 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
-async function waitHealthyOrRemove(spec: ContainerSpec, name: string, hostPort: number | undefined) {
+async function waitHealthyOrRemove(
+  spec: ContainerSpec,
+  name: string,
+  hostPort: number | undefined,
+) {
   const failure = await waitHealthy(spec, name, hostPort);
   if (!failure) return;
   const logs = await docker.containerLogs(name, LOG_LINES);
@@ -110,7 +128,11 @@ async function waitHealthyOrRemove(spec: ContainerSpec, name: string, hostPort: 
 }
 
 /** Polls until healthy (or, without http, until it has stayed up briefly); returns why not. */
-async function waitHealthy(spec: ContainerSpec, name: string, hostPort?: number): Promise<string | undefined> {
+async function waitHealthy(
+  spec: ContainerSpec,
+  name: string,
+  hostPort?: number,
+): Promise<string | undefined> {
   const check = spec.http?.healthCheck;
   const deadline = Date.now() + (check?.deadlineMs ?? 2000);
   let last = "not checked yet";

@@ -24,7 +24,12 @@ interface Response {
   body: Buffer;
 }
 
-function request(method: string, path: string, body?: unknown, timeoutMs = 120_000): Promise<Response> {
+function request(
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 120_000,
+): Promise<Response> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = http.request(
@@ -33,7 +38,9 @@ function request(method: string, path: string, body?: unknown, timeoutMs = 120_0
         method,
         path,
         timeout: timeoutMs,
-        headers: payload ? { "Content-Type": "application/json", "Content-Length": payload.length } : {},
+        headers: payload
+          ? { "Content-Type": "application/json", "Content-Length": payload.length }
+          : {},
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -50,7 +57,13 @@ function request(method: string, path: string, body?: unknown, timeoutMs = 120_0
   });
 }
 
-async function call(method: string, path: string, body?: unknown, ok: number[] = [200, 201, 204], timeoutMs?: number) {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  ok: number[] = [200, 201, 204],
+  timeoutMs?: number,
+) {
   const res = await request(method, path, body, timeoutMs);
   if (!ok.includes(res.status)) {
     let message = res.body.toString("utf8").trim();
@@ -85,7 +98,9 @@ export async function createContainer(o: CreateOptions): Promise<string> {
     StopTimeout: o.stopTimeoutSeconds,
     ExposedPorts: port ? { [port]: {} } : undefined,
     HostConfig: {
-      PortBindings: port ? { [port]: [{ HostIp: "127.0.0.1", HostPort: String(o.publish!.hostPort) }] } : undefined,
+      PortBindings: port
+        ? { [port]: [{ HostIp: "127.0.0.1", HostPort: String(o.publish!.hostPort) }] }
+        : undefined,
       // conductor supervises containers itself (SPEC section 6): no Docker restart policy.
       RestartPolicy: { Name: "no" },
     },
@@ -101,11 +116,22 @@ export async function startContainer(name: string): Promise<void> {
 /** Stop signal, then SIGKILL after `seconds`; a container that is already gone is fine. */
 export async function stopContainer(name: string, seconds: number): Promise<void> {
   const timeout = (seconds + 30) * 1000;
-  await call("POST", `/containers/${encodeURIComponent(name)}/stop?t=${seconds}`, undefined, [204, 304, 404], timeout);
+  await call(
+    "POST",
+    `/containers/${encodeURIComponent(name)}/stop?t=${seconds}`,
+    undefined,
+    [204, 304, 404],
+    timeout,
+  );
 }
 
 export async function removeContainer(name: string): Promise<void> {
-  await call("DELETE", `/containers/${encodeURIComponent(name)}?force=true&v=true`, undefined, [204, 404]);
+  await call(
+    "DELETE",
+    `/containers/${encodeURIComponent(name)}?force=true&v=true`,
+    undefined,
+    [204, 404],
+  );
 }
 
 export interface ContainerState {
@@ -116,7 +142,12 @@ export interface ContainerState {
 }
 
 export async function inspectContainer(name: string): Promise<ContainerState | undefined> {
-  const res = await call("GET", `/containers/${encodeURIComponent(name)}/json`, undefined, [200, 404]);
+  const res = await call(
+    "GET",
+    `/containers/${encodeURIComponent(name)}/json`,
+    undefined,
+    [200, 404],
+  );
   if (res.status === 404) return undefined;
   const info = JSON.parse(res.body.toString("utf8")) as {
     Name: string;
@@ -145,7 +176,11 @@ export async function listContainers(label: string): Promise<ListedContainer[]> 
     State: string;
     Labels: Record<string, string>;
   }[];
-  return rows.map((r) => ({ name: r.Names[0].replace(/^\//, ""), state: r.State, labels: r.Labels }));
+  return rows.map((r) => ({
+    name: r.Names[0].replace(/^\//, ""),
+    state: r.State,
+    labels: r.Labels,
+  }));
 }
 
 export async function imageExists(ref: string): Promise<boolean> {
@@ -166,7 +201,12 @@ export async function pullImage(repository: string, tag: string): Promise<void> 
 
 /** The last lines a container wrote to stdout and stderr, interleaved. */
 export async function containerLogs(name: string, tail: number): Promise<string> {
-  const res = await call("GET", `/containers/${encodeURIComponent(name)}/logs?stdout=true&stderr=true&tail=${tail}`, undefined, [200, 404]);
+  const res = await call(
+    "GET",
+    `/containers/${encodeURIComponent(name)}/logs?stdout=true&stderr=true&tail=${tail}`,
+    undefined,
+    [200, 404],
+  );
   return res.status === 404 ? "" : demultiplex(res.body);
 }
 

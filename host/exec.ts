@@ -32,7 +32,11 @@ export function exec(file: string, args: string[], options: ExecOptions = {}): P
 }
 
 /** Like exec, but a non-zero exit is an error carrying the program's stderr. */
-export async function execOk(file: string, args: string[], options: ExecOptions = {}): Promise<string> {
+export async function execOk(
+  file: string,
+  args: string[],
+  options: ExecOptions = {},
+): Promise<string> {
   const result = await exec(file, args, options);
   if (result.code !== 0) {
     const detail = (result.stderr || result.stdout).trim();

@@ -10,7 +10,10 @@ import { writeFileAtomic } from "./records";
 
 const DRAIN_TIMEOUT_MS = 60_000;
 
-export async function nginxApply(req: NginxApplyRequest, log: (line: string) => void): Promise<void> {
+export async function nginxApply(
+  req: NginxApplyRequest,
+  log: (line: string) => void,
+): Promise<void> {
   const path = nginxConf(req.serviceId);
   await withHostLock("nginx", async () => {
     const previous = readIfExists(path);
@@ -22,14 +25,19 @@ export async function nginxApply(req: NginxApplyRequest, log: (line: string) => 
     const check = await exec("nginx", ["-t"]);
     if (check.code !== 0) {
       restore(path, previous);
-      throw new Error(`nginx -t rejected ${path}; the previous file is back in place:\n${check.stderr.trim()}`);
+      throw new Error(
+        `nginx -t rejected ${path}; the previous file is back in place:\n${check.stderr.trim()}`,
+      );
     }
     await reloadAndDrain(log);
     log(`${path}: installed, nginx reloaded`);
   });
 }
 
-export async function nginxRemove(req: NginxRemoveRequest, log: (line: string) => void): Promise<void> {
+export async function nginxRemove(
+  req: NginxRemoveRequest,
+  log: (line: string) => void,
+): Promise<void> {
   const path = nginxConf(req.serviceId);
   await withHostLock("nginx", async () => {
     if (!fs.existsSync(path)) return;
@@ -87,9 +95,13 @@ async function nginxProcesses(): Promise<{ pid: number; title: string }[]> {
 }
 
 async function workerPids(): Promise<number[]> {
-  return (await nginxProcesses()).filter((p) => p.title === "nginx: worker process").map((p) => p.pid);
+  return (await nginxProcesses())
+    .filter((p) => p.title === "nginx: worker process")
+    .map((p) => p.pid);
 }
 
 async function shuttingDownWorkers(): Promise<number[]> {
-  return (await nginxProcesses()).filter((p) => p.title.includes("is shutting down")).map((p) => p.pid);
+  return (await nginxProcesses())
+    .filter((p) => p.title.includes("is shutting down"))
+    .map((p) => p.pid);
 }

@@ -13,7 +13,8 @@ export interface ContainerRecord {
 }
 
 export function ensureStateDirs(): void {
-  for (const dir of [STATE_DIR, containersDir()]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const dir of [STATE_DIR, containersDir()])
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 
 /** Write to a temporary file and rename it, so a reader never sees half a file. */
@@ -73,6 +74,9 @@ export function canonicalJson(value: unknown): string {
  * so a deploy that was interrupted and is run again finds its container.
  */
 export function containerName(spec: ContainerSpec): string {
-  const fingerprint = crypto.createHmac("sha256", hostSalt()).update(canonicalJson(spec)).digest("hex");
+  const fingerprint = crypto
+    .createHmac("sha256", hostSalt())
+    .update(canonicalJson(spec))
+    .digest("hex");
   return `${spec.serviceId}-${spec.slot}-${fingerprint.slice(0, 10)}`;
 }

@@ -31,7 +31,12 @@ function handlerFor(urn: string): ResourceHandler {
 export class FleetProvider implements pulumi.provider.Provider {
   readonly version = PROVIDER_VERSION;
 
-  async diff(_id: string, urn: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+  async diff(
+    _id: string,
+    urn: string,
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+  ) {
     return handlerFor(urn).diff(olds, news);
   }
 
@@ -39,7 +44,12 @@ export class FleetProvider implements pulumi.provider.Provider {
     return handlerFor(urn).create(inputs);
   }
 
-  async update(_id: string, urn: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+  async update(
+    _id: string,
+    urn: string,
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+  ) {
     return handlerFor(urn).update(olds, news);
   }
 

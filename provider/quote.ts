@@ -5,7 +5,7 @@
  */
 export function shellQuote(word: string): string {
   if (word.includes("\0")) throw new Error("a NUL character cannot be passed through a shell");
-  if (/^[A-Za-z0-9_\/.,:=@%+-]+$/.test(word)) return word;
+  if (/^[A-Za-z0-9_/.,:=@%+-]+$/.test(word)) return word;
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 

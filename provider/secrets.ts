@@ -6,7 +6,11 @@ const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 function isSecretWrapper(value: unknown): value is { value: unknown } {
-  return !!value && typeof value === "object" && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+  return (
+    !!value &&
+    typeof value === "object" &&
+    (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG
+  );
 }
 
 /** A deep copy with every secret replaced by its plaintext. */

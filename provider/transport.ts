@@ -30,7 +30,9 @@ export function runOnHost(conn: Connection, argv: string[], input: string): Prom
     const err: Buffer[] = [];
     child.stdout.on("data", (c: Buffer) => out.push(c));
     child.stderr.on("data", (c: Buffer) => err.push(c));
-    child.on("error", (e) => reject(new HostCommandError(`host ${conn.host}: cannot run ${file}: ${e.message}`)));
+    child.on("error", (e) =>
+      reject(new HostCommandError(`host ${conn.host}: cannot run ${file}: ${e.message}`)),
+    );
     child.on("close", (code) => {
       const stderr = Buffer.concat(err).toString("utf8").trim();
       if (code === 0) return resolve(Buffer.concat(out).toString("utf8"));
@@ -42,28 +44,41 @@ export function runOnHost(conn: Connection, argv: string[], input: string): Prom
 }
 
 /** Runs a conductor subcommand with a JSON request and parses its JSON answer. */
-export async function conductor<T>(conn: Connection, subcommand: string[], request: unknown): Promise<T> {
+export async function conductor<T>(
+  conn: Connection,
+  subcommand: string[],
+  request: unknown,
+): Promise<T> {
   const stdout = await runOnHost(conn, [CONDUCTOR_BIN, ...subcommand], JSON.stringify(request));
   return JSON.parse(stdout.trim().split("\n").pop() || "{}") as T;
 }
 
 function describeFailure(conn: Connection, code: number | null, stderr: string): string {
   // ssh exits 255 for its own errors (unreachable host, refused key).
-  if (!conn.local && code === 255) return `cannot connect over SSH to ${conn.user}@${conn.address}:${conn.port}: ${stderr}`;
+  if (!conn.local && code === 255)
+    return `cannot connect over SSH to ${conn.user}@${conn.address}:${conn.port}: ${stderr}`;
   return stderr.replace(/^conductor: /gm, "") || `exit code ${code}`;
 }
 
 function sshArgs(conn: Connection, argv: string[]): string[] {
   const args = [
-    "-o", "BatchMode=yes",
-    "-o", "ConnectTimeout=10",
-    "-o", "ServerAliveInterval=15",
-    "-o", "StrictHostKeyChecking=accept-new",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectTimeout=10",
+    "-o",
+    "ServerAliveInterval=15",
+    "-o",
+    "StrictHostKeyChecking=accept-new",
     // One TCP connection per host for all of a deploy's commands.
-    "-o", "ControlMaster=auto",
-    "-o", `ControlPath=${privateDir()}/ssh-%C`,
-    "-o", "ControlPersist=15",
-    "-p", String(conn.port),
+    "-o",
+    "ControlMaster=auto",
+    "-o",
+    `ControlPath=${privateDir()}/ssh-%C`,
+    "-o",
+    "ControlPersist=15",
+    "-p",
+    String(conn.port),
   ];
   if (conn.privateKey) args.push("-i", keyFile(conn.privateKey), "-o", "IdentitiesOnly=yes");
   args.push("-l", conn.user, "--", conn.address, shellJoin(argv));
@@ -85,7 +100,13 @@ function privateDir(): string {
 
 /** The key goes to a 0600 file: OpenSSH reads keys from files, never from argv. */
 function keyFile(privateKey: string): string {
-  const file = path.join(privateDir(), `key-${crypto.createHash("sha256").update(privateKey).digest("hex").slice(0, 12)}`);
-  if (!fs.existsSync(file)) fs.writeFileSync(file, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
+  const file = path.join(
+    privateDir(),
+    `key-${crypto.createHash("sha256").update(privateKey).digest("hex").slice(0, 12)}`,
+  );
+  if (!fs.existsSync(file))
+    fs.writeFileSync(file, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, {
+      mode: 0o600,
+    });
   return file;
 }

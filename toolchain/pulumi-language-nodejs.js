@@ -44,7 +44,8 @@ function runtimeOptions(req) {
 function runArguments(req, engine, runPath, options) {
   const args = [...(options.nodeargs ? String(options.nodeargs).split(/\s+/) : []), runPath];
   const flag = (name, value) => {
-    if (value !== undefined && value !== null && value !== "") args.push(`--${name}`, String(value));
+    if (value !== undefined && value !== null && value !== "")
+      args.push(`--${name}`, String(value));
   };
   flag("monitor", req.getMonitorAddress());
   flag("engine", engine);
@@ -83,7 +84,9 @@ function makeRun(engine) {
       runPath = require.resolve("@pulumi/pulumi/cmd/run", { paths: [pwd] });
     } catch {
       const resp = new langproto.RunResponse();
-      resp.setError("It looks like the Pulumi SDK has not been installed. Have you run npm install?");
+      resp.setError(
+        "It looks like the Pulumi SDK has not been installed. Have you run npm install?",
+      );
       return callback(null, resp);
     }
     const child = spawn(process.execPath, runArguments(req, engine, runPath, options), {
@@ -100,7 +103,8 @@ function makeRun(engine) {
       const resp = new langproto.RunResponse();
       // Exit code 32 is the SDK's "error already reported": tell the engine to bail quietly.
       if (code === 32) resp.setBail(true);
-      else if (code !== 0) resp.setError(`Program exited with non-zero exit code: ${code ?? signal}`);
+      else if (code !== 0)
+        resp.setError(`Program exited with non-zero exit code: ${code ?? signal}`);
       callback(null, resp);
     });
   };

@@ -28,7 +28,11 @@ async function install(inputs: Record<string, unknown>): Promise<void> {
   if (sha256(code) !== inputs.bundleSha256) {
     throw new Error(`${HOST_BUNDLE} changed while deploying; run the deploy again`);
   }
-  await runOnHost(reveal<Connection>(inputs.connection), ["sh", "-c", INSTALL_SCRIPT], code.toString("utf8"));
+  await runOnHost(
+    reveal<Connection>(inputs.connection),
+    ["sh", "-c", INSTALL_SCRIPT],
+    code.toString("utf8"),
+  );
 }
 
 export const agentHandler: ResourceHandler = {

@@ -8,7 +8,16 @@ import { conductor, type Connection } from "../transport";
 import { diffWith } from "./diff";
 import type { ResourceHandler } from "./types";
 
-const SPEC_KEYS = ["serviceId", "slot", "image", "revision", "command", "env", "http", "stopTimeoutMs"] as const;
+const SPEC_KEYS = [
+  "serviceId",
+  "slot",
+  "image",
+  "revision",
+  "command",
+  "env",
+  "http",
+  "stopTimeoutMs",
+] as const;
 
 function specOf(inputs: Record<string, unknown>): ContainerSpec {
   const spec = reveal<ContainerSpec>(Object.fromEntries(SPEC_KEYS.map((k) => [k, inputs[k]])));
@@ -22,7 +31,10 @@ export const containerHandler: ResourceHandler = {
     const conn = reveal<Connection>(inputs.connection);
     const started = await conductor<StartedContainer>(conn, ["container", "up"], specOf(inputs));
     // Outputs keep the inputs as the engine sent them, so secrets stay wrapped.
-    return { id: started.name, outs: { ...inputs, name: started.name, hostPort: started.hostPort ?? null } };
+    return {
+      id: started.name,
+      outs: { ...inputs, name: started.name, hostPort: started.hostPort ?? null },
+    };
   },
 
   async update(olds, news) {
@@ -31,7 +43,10 @@ export const containerHandler: ResourceHandler = {
 
   async delete(state) {
     const conn = reveal<Connection>(state.connection);
-    const request: ContainerStopRequest = { name: String(state.name), stopTimeoutMs: Number(state.stopTimeoutMs) };
+    const request: ContainerStopRequest = {
+      name: String(state.name),
+      stopTimeoutMs: Number(state.stopTimeoutMs),
+    };
     await conductor(conn, ["container", "down"], request);
   },
 };

@@ -2,7 +2,11 @@ import { isDeepStrictEqual } from "node:util";
 import { reveal } from "../secrets";
 
 /** The keys among `keys` whose (revealed) values differ between olds and news. */
-export function changedKeys(olds: Record<string, unknown>, news: Record<string, unknown>, keys: readonly string[]): string[] {
+export function changedKeys(
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+  keys: readonly string[],
+): string[] {
   return keys.filter((k) => !isDeepStrictEqual(reveal(olds[k]), reveal(news[k])));
 }
 
@@ -11,7 +15,12 @@ export function changedKeys(olds: Record<string, unknown>, news: Record<string, 
  * address updates the stored connection (deletes run with the stored one)
  * without restarting anything.
  */
-export function diffWith(olds: Record<string, unknown>, news: Record<string, unknown>, replaceOn: readonly string[], updateOn: readonly string[]) {
+export function diffWith(
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+  replaceOn: readonly string[],
+  updateOn: readonly string[],
+) {
   const replaces = changedKeys(olds, news, replaceOn);
   const updates = changedKeys(olds, news, ["connection", ...updateOn]);
   return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: false };

@@ -8,7 +8,10 @@ import { diffWith } from "./diff";
 import type { ResourceHandler } from "./types";
 
 async function apply(inputs: Record<string, unknown>): Promise<void> {
-  const request: NginxApplyRequest = { serviceId: String(inputs.serviceId), config: String(inputs.config) };
+  const request: NginxApplyRequest = {
+    serviceId: String(inputs.serviceId),
+    config: String(inputs.config),
+  };
   await conductor(reveal<Connection>(inputs.connection), ["nginx", "apply"], request);
 }
 

@@ -5,7 +5,10 @@ import type { Connection } from "../transport";
 export interface ResourceHandler {
   diff(olds: Record<string, unknown>, news: Record<string, unknown>): pulumi.provider.DiffResult;
   create(inputs: Record<string, unknown>): Promise<pulumi.provider.CreateResult>;
-  update(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.provider.UpdateResult>;
+  update(
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+  ): Promise<pulumi.provider.UpdateResult>;
   delete(state: Record<string, unknown>): Promise<void>;
 }
 

@@ -15,7 +15,9 @@ describe("deploy to the local host", () => {
   beforeAll(async () => {
     await buildExample(REVISION);
     stack = await TestStack.create("smoke");
-    await stack.writeConfig(webConfig({ app: "smoke", revision: REVISION, kind: "local", listen: LISTEN }));
+    await stack.writeConfig(
+      webConfig({ app: "smoke", revision: REVISION, kind: "local", listen: LISTEN }),
+    );
   });
 
   afterAll(() => stack?.dispose());

@@ -3,20 +3,46 @@ import * as fs from "node:fs";
 import { run } from "./harness";
 
 export async function containersOf(serviceId: string): Promise<{ name: string; state: string }[]> {
-  const result = await run("docker", ["ps", "-a", "--filter", `label=conductor.service=${serviceId}`, "--format", "{{.Names}} {{.State}}"]);
-  return result.stdout.split("\n").filter(Boolean).map((line) => {
-    const [name, state] = line.split(" ");
-    return { name, state };
-  });
+  const result = await run("docker", [
+    "ps",
+    "-a",
+    "--filter",
+    `label=conductor.service=${serviceId}`,
+    "--format",
+    "{{.Names}} {{.State}}",
+  ]);
+  return result.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const [name, state] = line.split(" ");
+      return { name, state };
+    });
 }
 
-export async function buildExample(revision: string, variant?: "--unhealthy" | "--crash-at-boot"): Promise<void> {
-  const result = await run("bash", ["examples/hello/build.sh", revision, ...(variant ? [variant] : [])], { cwd: `${__dirname}/../..` });
+export async function buildExample(
+  revision: string,
+  variant?: "--unhealthy" | "--crash-at-boot",
+): Promise<void> {
+  const result = await run(
+    "bash",
+    ["examples/hello/build.sh", revision, ...(variant ? [variant] : [])],
+    { cwd: `${__dirname}/../..` },
+  );
   if (result.code !== 0) throw new Error(`building the example image failed:\n${result.output}`);
 }
 
 export async function get(url: string): Promise<{ status: number; body: string }> {
-  const result = await run("curl", ["-sS", "--max-time", "5", "-o", "-", "-w", "\n%{http_code}", url]);
+  const result = await run("curl", [
+    "-sS",
+    "--max-time",
+    "5",
+    "-o",
+    "-",
+    "-w",
+    "\n%{http_code}",
+    url,
+  ]);
   const lines = result.stdout.split("\n");
   return { status: Number(lines.pop()), body: lines.join("\n").trim() };
 }

@@ -3,7 +3,9 @@
 export type HostKind = "local" | "ssh";
 
 export function hostsFor(kind: HostKind): Record<string, unknown> {
-  return kind === "local" ? { box: { address: "local" } } : { box: { address: "127.0.0.1", user: "root" } };
+  return kind === "local"
+    ? { box: { address: "local" } }
+    : { box: { address: "127.0.0.1", user: "root" } };
 }
 
 export interface WebOptions {

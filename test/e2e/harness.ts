@@ -15,14 +15,28 @@ export interface RunResult {
   output: string; // stdout and stderr, interleaved as they came
 }
 
-export function run(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<RunResult> {
+export function run(
+  file: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: "pipe" });
+    const child = spawn(file, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: "pipe",
+    });
     let stdout = "";
     let stderr = "";
     let output = "";
-    child.stdout.on("data", (c: Buffer) => { stdout += c; output += c; });
-    child.stderr.on("data", (c: Buffer) => { stderr += c; output += c; });
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c;
+      output += c;
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c;
+      output += c;
+    });
     child.on("error", reject);
     child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr, output }));
     child.stdin.end(options.input ?? "");
@@ -33,7 +47,10 @@ export class TestStack {
   readonly configFile: string;
   private readonly env: NodeJS.ProcessEnv;
 
-  private constructor(readonly name: string, readonly dir: string) {
+  private constructor(
+    readonly name: string,
+    readonly dir: string,
+  ) {
     this.configFile = path.join(dir, `Pulumi.${name}.yaml`);
     this.env = {
       ...process.env,
@@ -64,7 +81,10 @@ export class TestStack {
   async writeConfig(config: Record<string, unknown>): Promise<void> {
     const previous = fs.existsSync(this.configFile) ? fs.readFileSync(this.configFile, "utf8") : "";
     const salt = previous.match(/^encryptionsalt: .*$/m)?.[0];
-    fs.writeFileSync(this.configFile, `${salt ? `${salt}\n` : ""}config: ${JSON.stringify(config)}\n`);
+    fs.writeFileSync(
+      this.configFile,
+      `${salt ? `${salt}\n` : ""}config: ${JSON.stringify(config)}\n`,
+    );
     for (const [key, value] of this.secrets) await this.configSetSecret(key, value);
   }
 
@@ -77,11 +97,15 @@ export class TestStack {
   private async configSetSecret(key: string, value: string): Promise<void> {
     const args = ["config", "set", "--secret", ...(key.includes(".") ? ["--path"] : []), key];
     // The value goes on stdin, so it is never on a command line.
-    const result = await run("pulumi", [...args, "--stack", this.name, "--config-file", this.configFile, "--non-interactive"], {
-      cwd: PROJECT_ROOT,
-      env: this.env,
-      input: value,
-    });
+    const result = await run(
+      "pulumi",
+      [...args, "--stack", this.name, "--config-file", this.configFile, "--non-interactive"],
+      {
+        cwd: PROJECT_ROOT,
+        env: this.env,
+        input: value,
+      },
+    );
     if (result.code !== 0) throw new Error(`pulumi config set ${key} failed:\n${result.output}`);
   }
 
@@ -96,7 +120,8 @@ export class TestStack {
 
   async pulumiOk(args: string[]): Promise<RunResult> {
     const result = await this.pulumi(args);
-    if (result.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed (${result.code}):\n${result.output}`);
+    if (result.code !== 0)
+      throw new Error(`pulumi ${args.join(" ")} failed (${result.code}):\n${result.output}`);
     return result;
   }
 
@@ -109,7 +134,10 @@ export class TestStack {
   }
 
   async outputs(): Promise<Record<string, unknown>> {
-    return JSON.parse((await this.pulumiOk(["stack", "output", "--json"])).stdout) as Record<string, unknown>;
+    return JSON.parse((await this.pulumiOk(["stack", "output", "--json"])).stdout) as Record<
+      string,
+      unknown
+    >;
   }
 
   async destroy(): Promise<void> {

@@ -19,9 +19,14 @@ export interface Load {
   snapshot(): LoadReport;
 }
 
-export function startLoad(url: string, options: { concurrency?: number; keepAlive?: boolean } = {}): Load {
+export function startLoad(
+  url: string,
+  options: { concurrency?: number; keepAlive?: boolean } = {},
+): Load {
   const report: LoadReport = { requests: 0, failures: 0, failureReasons: {}, answers: {} };
-  const agent = options.keepAlive ? new http.Agent({ keepAlive: true, maxSockets: options.concurrency ?? 4 }) : false;
+  const agent = options.keepAlive
+    ? new http.Agent({ keepAlive: true, maxSockets: options.concurrency ?? 4 })
+    : false;
   let running = true;
   const fail = (reason: string) => {
     report.failures++;
@@ -29,20 +34,32 @@ export function startLoad(url: string, options: { concurrency?: number; keepAliv
   };
   const once = () =>
     new Promise<void>((resolve) => {
-      const req = http.get(url, { agent, timeout: 10_000, headers: options.keepAlive ? {} : { Connection: "close" } }, (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => (body += c));
-        res.on("end", () => {
-          report.requests++;
-          if (res.statusCode !== 200) fail(`HTTP ${res.statusCode}`);
-          else report.answers[body.trim()] = (report.answers[body.trim()] ?? 0) + 1;
-          resolve();
-        });
-        res.on("error", (err) => { report.requests++; fail(err.message); resolve(); });
-      });
+      const req = http.get(
+        url,
+        { agent, timeout: 10_000, headers: options.keepAlive ? {} : { Connection: "close" } },
+        (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => (body += c));
+          res.on("end", () => {
+            report.requests++;
+            if (res.statusCode !== 200) fail(`HTTP ${res.statusCode}`);
+            else report.answers[body.trim()] = (report.answers[body.trim()] ?? 0) + 1;
+            resolve();
+          });
+          res.on("error", (err) => {
+            report.requests++;
+            fail(err.message);
+            resolve();
+          });
+        },
+      );
       req.on("timeout", () => req.destroy(new Error("timeout")));
-      req.on("error", (err: NodeJS.ErrnoException) => { report.requests++; fail(err.code ?? err.message); resolve(); });
+      req.on("error", (err: NodeJS.ErrnoException) => {
+        report.requests++;
+        fail(err.code ?? err.message);
+        resolve();
+      });
     });
   const loop = async () => {
     while (running) await once();

@@ -16,7 +16,17 @@ export async function authorizeTestKey(label: string): Promise<SshKey> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "conductor-ssh-"));
   const keyFile = path.join(dir, "id_ed25519");
   const marker = `conductor-e2e-${label}-${process.pid}`;
-  const gen = await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", marker, "-f", keyFile]);
+  const gen = await run("ssh-keygen", [
+    "-q",
+    "-t",
+    "ed25519",
+    "-N",
+    "",
+    "-C",
+    marker,
+    "-f",
+    keyFile,
+  ]);
   if (gen.code !== 0) throw new Error(`ssh-keygen failed: ${gen.output}`);
   fs.mkdirSync(path.dirname(AUTHORIZED_KEYS), { recursive: true, mode: 0o700 });
   fs.appendFileSync(AUTHORIZED_KEYS, fs.readFileSync(`${keyFile}.pub`, "utf8"), { mode: 0o600 });
@@ -25,7 +35,10 @@ export async function authorizeTestKey(label: string): Promise<SshKey> {
   return {
     privateKey,
     remove() {
-      const kept = fs.readFileSync(AUTHORIZED_KEYS, "utf8").split("\n").filter((l) => !l.includes(marker));
+      const kept = fs
+        .readFileSync(AUTHORIZED_KEYS, "utf8")
+        .split("\n")
+        .filter((l) => !l.includes(marker));
       fs.writeFileSync(AUTHORIZED_KEYS, kept.join("\n"));
     },
   };

@@ -1,0 +1,77 @@
+/**
+ * Last step: a draft without problems becomes the Fleet, with every default applied.
+ * Only called when parsing and checks found nothing, so a missing part here is a bug.
+ */
+import type { Draft } from "./parse";
+import type { Fleet, Host, Http, Service } from "./model";
+import { DEFAULTS } from "./schema";
+import type { ParsedHost, ParsedService } from "./schema";
+
+/** Names containers, the nginx file, the cron file and `conductor run --id`. */
+export function serviceId(app: string, service: string, stack: string): string {
+  return `${app}_${service}_${stack}`;
+}
+
+function must<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`config: built a fleet without ${what}; check first`);
+  return value;
+}
+
+export function buildFleet(draft: Draft): Fleet {
+  const app = must(draft.app, "an app");
+  const stack = must(draft.stack, "a stack");
+  const hostNames = must(draft.hostNames, "hosts");
+  const hosts = hostNames.map((name) => toHost(name, must(draft.hosts[name], `host ${name}`)));
+  const services = draft.services.map((s) => {
+    const parsed = must(s.parsed, `service ${s.name}`);
+    const revision = must(parsed.revision ?? draft.revision, `a revision for ${s.name}`);
+    const base = { name: s.name, id: serviceId(app, s.name, stack), revision };
+    return toService(base, parsed, { allHosts: hostNames, envIsSecret: draft.envIsSecret });
+  });
+  return {
+    app,
+    stack,
+    ...(draft.revision !== undefined && { revision: draft.revision }),
+    hosts,
+    services,
+  };
+}
+
+function toHost(name: string, host: ParsedHost): Host {
+  return {
+    name,
+    address: host.address,
+    local: host.address === "local",
+    user: host.user ?? DEFAULTS.user,
+    port: host.port ?? DEFAULTS.sshPort,
+  };
+}
+
+function toService(
+  base: Pick<Service, "name" | "id" | "revision">,
+  s: ParsedService,
+  fleet: { allHosts: string[]; envIsSecret: boolean },
+): Service {
+  return {
+    ...base,
+    image: s.image,
+    ...(s.command && { command: s.command }),
+    hosts: s.hosts ?? fleet.allHosts,
+    replicas: s.replicas,
+    ...(s.http && { http: toHttp(s.http) }),
+    stopTimeoutMs: s.stopTimeout,
+    env: s.env ?? {},
+    envIsSecret: fleet.envIsSecret,
+    ...(s.cron && { cron: { generate: s.cron.generate, allowOverlap: s.cron.allowOverlap } }),
+    supervise: s.supervise,
+  };
+}
+
+function toHttp(http: NonNullable<ParsedService["http"]>): Http {
+  const { path, timeout, interval, deadline } = http.healthCheck;
+  return {
+    port: http.port,
+    healthCheck: { path, timeoutMs: timeout, intervalMs: interval, deadlineMs: deadline },
+    ...(http.nginx && { nginx: { listen: http.nginx.listen, serverName: http.nginx.serverName } }),
+  };
+}

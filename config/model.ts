@@ -1,0 +1,85 @@
+/**
+ * The fleet as the rest of conductor sees it: validated, defaults applied, durations in ms.
+ * Nothing here knows about zod or Pulumi, so components and the host command can share it.
+ */
+
+/** What the Pulumi program reads from stack config, untouched. */
+export interface RawFleetInput {
+  project: string;
+  stack: string;
+  app?: unknown;
+  revision?: unknown;
+  hosts?: unknown;
+  services?: unknown;
+  /** Full config keys that are secret, e.g. "conductor:services". */
+  secretKeys: ReadonlySet<string>;
+}
+
+export interface Fleet {
+  app: string;
+  stack: string;
+  /** Absent only when every service sets its own revision. */
+  revision?: string;
+  hosts: Host[];
+  services: Service[];
+}
+
+export interface Host {
+  name: string;
+  address: string;
+  /** address "local": the machine running pulumi, reached without SSH. */
+  local: boolean;
+  user: string;
+  port: number;
+}
+
+export interface HealthCheck {
+  path: string;
+  timeoutMs: number;
+  intervalMs: number;
+  deadlineMs: number;
+}
+
+export interface Nginx {
+  listen: number;
+  serverName: string;
+}
+
+export interface Http {
+  port: number;
+  healthCheck: HealthCheck;
+  nginx?: Nginx;
+}
+
+export interface Cron {
+  generate: string[];
+  allowOverlap: boolean;
+}
+
+export interface Service {
+  /** The key under conductor:services. */
+  name: string;
+  /** `${app}_${name}_${stack}`: names containers, the nginx file, the cron file. */
+  id: string;
+  /** Repository without tag; the tag deployed is `revision`. */
+  image: string;
+  revision: string;
+  command?: string[];
+  hosts: string[];
+  replicas: number;
+  http?: Http;
+  stopTimeoutMs: number;
+  env: Record<string, string>;
+  /** conductor:services is a secret key, so no env value may be shown. */
+  envIsSecret: boolean;
+  cron?: Cron;
+  supervise: boolean;
+}
+
+/** `path` is printable as is: "conductor:services.app.http.port", or "stack". */
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+export type LoadResult = { ok: true; fleet: Fleet } | { ok: false; issues: Issue[] };
