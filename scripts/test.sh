@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Quick start, part two: run every test. Installs what is missing first (the
+# same steps as dev-up.sh), then: type check, lint, unit tests (Pulumi mocks),
+# end-to-end tests (the real Pulumi CLI, Docker, nginx, cron and sshd here).
+#   scripts/test.sh            everything
+#   scripts/test.sh unit       type check, lint and unit tests only
+#   scripts/test.sh e2e [pattern]  end-to-end tests only
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+what="${1:-all}"
+pattern="${2:-}"
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+
+if [ "$what" != unit ]; then
+  bash "$CONDUCTOR_ROOT/scripts/prerequisites.sh"
+  bash "$CONDUCTOR_ROOT/scripts/toolchain.sh"
+fi
+ensure_node_modules
+cd "$CONDUCTOR_ROOT"
+
+if [ "$what" != e2e ]; then
+  step "Type check and lint"
+  npx tsc --noEmit -p .
+  npx eslint .
+  npx prettier --check . >/dev/null || { npx prettier --check .; die "formatting: run npx prettier --write ."; }
+  step "Unit tests"
+  npx jest --selectProjects unit --json --outputFile="$results/unit.json"
+fi
+
+if [ "$what" != unit ]; then
+  step "End-to-end tests"
+  pulumi_env
+  npx jest --selectProjects e2e --runInBand --json --outputFile="$results/e2e.json" ${pattern:+"$pattern"}
+fi
+
+# One closing line that counts both suites.
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0;
+  for (const f of fs.readdirSync(process.argv[1])) {
+    const r = JSON.parse(fs.readFileSync(`${process.argv[1]}/${f}`, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests;
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+' "$results"
