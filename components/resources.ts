@@ -52,3 +52,17 @@ export class NginxSite extends pulumi.CustomResource {
     super("fleet:index:NginxSite", name, args, opts);
   }
 }
+
+export interface ReleaseArgs {
+  connection: pulumi.Input<Connection>;
+  serviceId: string;
+  containers: pulumi.Input<pulumi.Input<string>[]>;
+  supervise: boolean;
+}
+
+/** The containers of a service's current release on a host; the rest of the service's containers are stopped. */
+export class Release extends pulumi.CustomResource {
+  constructor(name: string, args: ReleaseArgs, opts?: pulumi.CustomResourceOptions) {
+    super("fleet:index:Release", name, args, opts);
+  }
+}

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Service as ServiceConfig } from "../config/model";
 import type { Host } from "./host";
 import { renderNginxSite } from "./nginx-config";
-import { Container, NginxSite } from "./resources";
+import { Container, NginxSite, Release } from "./resources";
 
 export interface ServiceArgs {
   service: ServiceConfig;
@@ -10,10 +10,14 @@ export interface ServiceArgs {
 }
 
 /**
- * A service on its hosts: `replicas` containers per host and, for http
- * services with nginx, a site whose upstream lists those containers' ports.
- * The site reads the containers' outputs, so it is written only once they are
- * all healthy; old containers go last, as Pulumi deletes after everything else.
+ * A service on its hosts: `replicas` containers per host; for http services
+ * with nginx, a site whose upstream lists that host's containers; and the
+ * release, which stops the service's other containers.
+ *
+ * Order, all by dependencies: every new container of the service, on every
+ * host, is healthy before any host's nginx changes (a host that fails leaves
+ * the others serving the old release too); nginx before the release; and
+ * Pulumi deletes replaced containers after everything else.
  */
 export class Service extends pulumi.ComponentResource {
   readonly containers: Container[] = [];
@@ -21,12 +25,17 @@ export class Service extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("conductor:index:Service", name, {}, opts);
     const { service } = args;
-    for (const hostName of service.hosts) {
+    const onHost = service.hosts.map((hostName) => {
       const host = args.hosts.get(hostName);
       if (!host) throw new pulumi.ResourceError(`unknown host ${hostName}`, this);
-      const containers = this.containersOn(host, hostName, service);
-      this.containers.push(...containers);
-      if (service.http?.nginx) this.siteOn(host, hostName, service, containers);
+      return { hostName, host, containers: this.containersOn(host, hostName, service) };
+    });
+    this.containers = onHost.flatMap((h) => h.containers);
+    for (const { hostName, host, containers } of onHost) {
+      const site = service.http?.nginx
+        ? this.siteOn(host, hostName, service, containers)
+        : undefined;
+      this.releaseOn(host, hostName, service, containers, site);
     }
     this.registerOutputs({});
   }
@@ -75,7 +84,26 @@ export class Service extends pulumi.ComponentResource {
     return new NginxSite(
       `${service.name}-${hostName}-nginx`,
       { connection: host.connection, serviceId: service.id, config },
-      { parent: this, dependsOn: [host.agent] },
+      { parent: this, dependsOn: [host.agent, ...this.containers] },
+    );
+  }
+
+  private releaseOn(
+    host: Host,
+    hostName: string,
+    service: ServiceConfig,
+    containers: Container[],
+    site?: NginxSite,
+  ): Release {
+    return new Release(
+      `${service.name}-${hostName}-release`,
+      {
+        connection: host.connection,
+        serviceId: service.id,
+        containers: containers.map((c) => c.name),
+        supervise: service.supervise,
+      },
+      { parent: this, dependsOn: [host.agent, ...this.containers, ...(site ? [site] : [])] },
     );
   }
 }

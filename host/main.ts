@@ -3,6 +3,7 @@
 // `status`, `pause` and `resume` by hand.
 import { containerDown, containerUp } from "./container";
 import { nginxApply, nginxRemove } from "./nginx";
+import { releaseApply, releaseRemove } from "./release";
 
 export const VERSION = "0.1.0";
 
@@ -14,12 +15,14 @@ const requestHandlers: Record<string, Handler> = {
   "container down": (input, log) => containerDown(input as never, log),
   "nginx apply": (input, log) => nginxApply(input as never, log),
   "nginx remove": (input, log) => nginxRemove(input as never, log),
+  "release apply": (input, log) => releaseApply(input as never, log),
+  "release remove": (input) => releaseRemove(input as never),
 };
 
 const USAGE = `usage: conductor <command>
 
 Commands the deploy runs (a JSON request on stdin):
-  container up | container down | nginx apply | nginx remove
+  container up | container down | nginx apply | nginx remove | release apply | release remove
 Other:
   version`;
 

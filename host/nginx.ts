@@ -16,11 +16,9 @@ export async function nginxApply(
 ): Promise<void> {
   const path = nginxConf(req.serviceId);
   await withHostLock("nginx", async () => {
+    // No shortcut when the file already has this content: a deploy killed
+    // between writing and reloading leaves exactly that, and must reload.
     const previous = readIfExists(path);
-    if (previous === req.config) {
-      log(`${path}: unchanged`);
-      return;
-    }
     writeFileAtomic(path, req.config, 0o644);
     const check = await exec("nginx", ["-t"]);
     if (check.code !== 0) {

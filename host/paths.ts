@@ -6,6 +6,8 @@ export const NGINX_CONF_DIR = process.env.CONDUCTOR_NGINX_CONF_DIR ?? "/etc/ngin
 
 export const containersDir = () => `${STATE_DIR}/containers`;
 export const containerRecord = (name: string) => `${containersDir()}/${name}.json`;
+export const releasesDir = () => `${STATE_DIR}/releases`;
+export const releaseFile = (serviceId: string) => `${releasesDir()}/${serviceId}.json`;
 export const saltFile = () => `${STATE_DIR}/salt`;
 export const locksDir = () => `${STATE_DIR}/locks`;
 export const nginxConf = (serviceId: string) => `${NGINX_CONF_DIR}/conductor-${serviceId}.conf`;

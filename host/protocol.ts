@@ -41,3 +41,14 @@ export interface NginxApplyRequest {
 export interface NginxRemoveRequest {
   serviceId: string;
 }
+
+/** A service's release on a host: the containers of the current deploy. */
+export interface ReleaseRequest {
+  serviceId: string;
+  containers: string[];
+  supervise: boolean;
+}
+
+export interface ReleaseRemoveRequest {
+  serviceId: string;
+}

@@ -6,6 +6,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { agentHandler } from "./resources/agent";
 import { containerHandler } from "./resources/container";
 import { nginxSiteHandler } from "./resources/nginx-site";
+import { releaseHandler } from "./resources/release";
 import type { ResourceHandler } from "./resources/types";
 
 export const PROVIDER_VERSION = "0.1.0";
@@ -14,6 +15,7 @@ const handlers: Record<string, ResourceHandler> = {
   "fleet:index:Agent": agentHandler,
   "fleet:index:Container": containerHandler,
   "fleet:index:NginxSite": nginxSiteHandler,
+  "fleet:index:Release": releaseHandler,
 };
 
 /** urn:pulumi:<stack>::<project>::<parent types$>type::<name> */

@@ -32,7 +32,8 @@ fi
 if [ "$what" != unit ]; then
   step "End-to-end tests"
   pulumi_env
-  npx jest --selectProjects e2e --runInBand --json --outputFile="$results/e2e.json" ${pattern:+"$pattern"}
+  # The pattern goes first: --selectProjects takes every word after it.
+  npx jest ${pattern:+"$pattern"} --runInBand --json --outputFile="$results/e2e.json" --selectProjects e2e
 fi
 
 # One closing line that counts both suites.

@@ -110,8 +110,10 @@ export class TestStack {
   }
 
   pulumi(args: string[]): Promise<RunResult> {
-    // `stack` subcommands do not read config, and refuse --config-file.
-    const configArgs = args[0] === "stack" ? [] : ["--config-file", this.configFile];
+    // Commands that do not read config refuse --config-file.
+    const configArgs = ["stack", "cancel"].includes(args[0])
+      ? []
+      : ["--config-file", this.configFile];
     return run("pulumi", [...args, "--stack", this.name, ...configArgs, "--non-interactive"], {
       cwd: PROJECT_ROOT,
       env: this.env,
@@ -131,6 +133,42 @@ export class TestStack {
 
   async upOk(): Promise<RunResult> {
     return this.pulumiOk(["up", "--yes", "--skip-preview"]);
+  }
+
+  /**
+   * Starts `pulumi up` and kills it, with every process it started (language
+   * host, program, provider, host commands), after `afterMs`: the deploy
+   * interrupted the hard way. Resolves to what it printed before it died.
+   */
+  async upKilledAfter(afterMs: number): Promise<string> {
+    const args = [
+      "up",
+      "--yes",
+      "--skip-preview",
+      "--stack",
+      this.name,
+      "--config-file",
+      this.configFile,
+      "--non-interactive",
+    ];
+    const child = spawn("pulumi", args, {
+      cwd: PROJECT_ROOT,
+      env: this.env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => (output += c));
+    child.stderr.on("data", (c: Buffer) => (output += c));
+    const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
+    await new Promise((r) => setTimeout(r, afterMs));
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // it had finished already
+    }
+    await exited;
+    return output;
   }
 
   async outputs(): Promise<Record<string, unknown>> {

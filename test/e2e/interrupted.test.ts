@@ -1,0 +1,68 @@
+// A deploy killed at any moment (pulumi, the program, the provider and the
+// host commands it was running, all with SIGKILL) is finished by the next
+// `pulumi up`: no container left over, and no failed request meanwhile.
+//
+// Recovery, as the README tells operators: `pulumi cancel` (the killed run
+// still holds the stack's lock), then `pulumi up` again.
+import { buildExample, containersOf } from "./docker";
+import { serviceId, webConfig } from "./fixtures";
+import { TestStack } from "./harness";
+import { type Load, startLoad } from "./load";
+
+const LISTEN = 18103;
+const APP = "intr";
+const REVISIONS = ["1a1a1a1", "2b2b2b2", "3c3c3c3", "4d4d4d4"];
+// Into the deploy: program start, containers starting, nginx, release, deletes.
+const KILL_AFTER_MS = [1200, 2000, 2600, 3200, 3800, 4600, 5500];
+
+describe("interrupted deploys", () => {
+  let stack: TestStack;
+  let load: Load;
+  const id = serviceId(APP, "intr");
+  const url = `http://127.0.0.1:${LISTEN}/`;
+  const configFor = (revision: string) =>
+    webConfig({ app: APP, revision, kind: "local", listen: LISTEN });
+
+  beforeAll(async () => {
+    await Promise.all(REVISIONS.map((r) => buildExample(r)));
+    stack = await TestStack.create("intr");
+    await stack.writeConfig(configFor(REVISIONS[0]));
+    await stack.upOk();
+    load = startLoad(url, { concurrency: 4 });
+  });
+
+  afterAll(async () => {
+    await load?.stop();
+    await stack?.dispose();
+  });
+
+  it.each(KILL_AFTER_MS.map((ms, i) => [ms, i]))(
+    "converges after a kill %ims into a deploy",
+    async (ms, i) => {
+      const killedRevision = REVISIONS[(i % 3) + 1];
+      await stack.writeConfig(configFor(killedRevision));
+      await stack.upKilledAfter(ms);
+      // Every other time, the operator also changes the revision before trying
+      // again, so containers the killed run started are no longer wanted.
+      const finalRevision = i % 2 === 0 ? killedRevision : REVISIONS[0];
+      await stack.writeConfig(configFor(finalRevision));
+      await stack.pulumiOk(["cancel", "--yes"]);
+      const result = await stack.up();
+      expect(result.output).not.toMatch(/error:/);
+      expect(result.code).toBe(0);
+
+      const containers = await containersOf(id);
+      expect(containers.map((c) => c.state)).toEqual(["running", "running"]);
+      const body = await (await fetch(url)).text();
+      expect(body.trim()).toBe(finalRevision);
+      await stack.pulumiOk(["preview", "--expect-no-changes"]);
+    },
+  );
+
+  it("dropped no request", async () => {
+    const report = await load.stop();
+    console.log(`interrupted deploys: ${JSON.stringify(report)}`);
+    expect(report.failureReasons).toEqual({});
+    expect(report.requests).toBeGreaterThan(100);
+  });
+});
