@@ -68,7 +68,17 @@ export class TestStack {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `conductor-e2e-${name}-`));
     fs.mkdirSync(path.join(dir, "state"));
     const stack = new TestStack(name, dir);
+    if (fs.existsSync(path.join(PROJECT_ROOT, `Pulumi.${name}.yaml`))) {
+      throw new Error(`Pulumi.${name}.yaml exists in the project: choose another test stack name`);
+    }
     await stack.pulumiOk(["stack", "init"]);
+    // `stack init` writes the passphrase salt to Pulumi.<stack>.yaml in the
+    // project; move it into this stack's own config file.
+    const written = path.join(PROJECT_ROOT, `Pulumi.${name}.yaml`);
+    if (fs.existsSync(written)) {
+      fs.writeFileSync(stack.configFile, fs.readFileSync(written));
+      fs.rmSync(written);
+    }
     return stack;
   }
 
