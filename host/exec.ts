@@ -27,6 +27,9 @@ export function exec(file: string, args: string[], options: ExecOptions = {}): P
         stderr: Buffer.concat(stderr).toString("utf8"),
       }),
     );
+    // A program that exits without reading its input makes the write fail
+    // with EPIPE (seen with `nginx -t`); its exit status tells what happened.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");
   });
 }

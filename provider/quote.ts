@@ -5,7 +5,8 @@
  */
 export function shellQuote(word: string): string {
   if (word.includes("\0")) throw new Error("a NUL character cannot be passed through a shell");
-  if (/^[A-Za-z0-9_/.,:=@%+-]+$/.test(word)) return word;
+  // Always quoted, even plain words: a bare `A=b` or `if` in command position
+  // would be an assignment or a keyword, not a command.
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
