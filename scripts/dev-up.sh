@@ -11,7 +11,9 @@ ensure_node_modules
 pulumi_env
 local_backend_env
 
-revision="$(git -C "$CONDUCTOR_ROOT" rev-parse HEAD 2>/dev/null || echo 0000000)"
+# The example's revision is the git tree hash of its source: it changes when
+# the example does, like an app's commit, and not with every commit here.
+revision="$(git -C "$CONDUCTOR_ROOT" rev-parse HEAD:examples/hello)"
 step "Building the example image at revision $revision"
 bash "$CONDUCTOR_ROOT/examples/hello/build.sh" "$revision" | sed 's/^/    /'
 

@@ -33,15 +33,14 @@ ensure_node_modules() {
   cp "$CONDUCTOR_ROOT/package-lock.json" "$CONDUCTOR_ROOT/node_modules/.package-lock.json.installed"
 }
 
-# The local state backend and the passphrase of its secrets, outside the repo,
-# unless the caller brought its own.
+# The local state backend, outside the repo, unless the caller brought its own.
+# The dev stack's secrets passphrase is a fixed, public one: the stack holds
+# nothing secret, and a fixed one lets Pulumi.dev.yaml carry its salt in git.
 local_backend_env() {
   local home="${CONDUCTOR_HOME:-$HOME/.conductor}"
   mkdir -p "$home/state"
   chmod 700 "$home"
   export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$home/state}"
-  if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
-    [ -f "$home/passphrase" ] || (umask 077 && head -c 24 /dev/urandom | base64 > "$home/passphrase")
-    export PULUMI_CONFIG_PASSPHRASE_FILE="$home/passphrase"
-  fi
+  export PULUMI_CONFIG_PASSPHRASE="${CONDUCTOR_DEV_PASSPHRASE:-conductor-dev}"
+  unset PULUMI_CONFIG_PASSPHRASE_FILE
 }
