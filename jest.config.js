@@ -7,7 +7,10 @@ module.exports = {
       displayName: "unit",
       testEnvironment: "node",
       transform: tsJest,
-      testMatch: ["<rootDir>/{components,config,host,provider}/**/*.test.ts"],
+      testMatch: [
+        "<rootDir>/{components,config,host,provider}/**/*.test.ts",
+        "<rootDir>/ci/**/*.test.ts",
+      ],
     },
     {
       displayName: "e2e",

@@ -7,7 +7,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-PACKAGES=(docker.io nginx cron openssh-server openssh-client busybox-static wrk curl procps)
+PACKAGES=(docker.io nginx cron openssh-server openssh-client busybox-static wrk curl procps shellcheck)
 
 install_missing_packages() {
   local missing=()

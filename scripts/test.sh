@@ -25,6 +25,7 @@ if [ "$what" != e2e ]; then
   npx tsc --noEmit -p .
   npx eslint .
   npx prettier --check . >/dev/null || { npx prettier --check .; die "formatting: run npx prettier --write ."; }
+  bash "$CONDUCTOR_ROOT/ci/actionlint.sh"
   step "Unit tests"
   npx jest --selectProjects unit --json --outputFile="$results/unit.json"
 fi
