@@ -176,9 +176,15 @@ describe("deployFleet with secret services and an SSH key", () => {
     ["web-app-1-release", sshConnection, "shop_web_dev", ["web-app-1-0", "web-app-1-1"]],
     ["worker-app-1-release", sshConnection, "shop_worker_dev", ["worker-app-1-0"]],
   ])("releases %s as that host's containers", (name, connection, serviceId, containers) => {
+    // What the release runs is what its containers run (env secret alike).
+    const { image, revision, command, env } = inputsOf(CONTAINER, containers[0])!;
     expect(inputsOf(RELEASE, name)).toStrictEqual({
       connection,
       serviceId,
+      image,
+      revision,
+      ...(command === undefined ? {} : { command }),
+      env,
       // The mocks name each container `<resource name>-docker`.
       containers: containers.map((c) => `${c}-docker`),
       supervise: true,

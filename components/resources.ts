@@ -56,6 +56,10 @@ export class NginxSite extends pulumi.CustomResource {
 export interface ReleaseArgs {
   connection: pulumi.Input<Connection>;
   serviceId: string;
+  image: string;
+  revision: string;
+  command?: string[];
+  env: pulumi.Input<Record<string, string>>;
   containers: pulumi.Input<pulumi.Input<string>[]>;
   supervise: boolean;
 }

@@ -21,10 +21,13 @@ export interface ServiceArgs {
  */
 export class Service extends pulumi.ComponentResource {
   readonly containers: Container[] = [];
+  /** The service's env, a secret Output when conductor:services is secret. */
+  private readonly env: pulumi.Input<Record<string, string>>;
 
   constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("conductor:index:Service", name, {}, opts);
     const { service } = args;
+    this.env = service.envIsSecret ? pulumi.secret(service.env) : service.env;
     const onHost = service.hosts.map((hostName) => {
       const host = args.hosts.get(hostName);
       if (!host) throw new pulumi.ResourceError(`unknown host ${hostName}`, this);
@@ -41,7 +44,7 @@ export class Service extends pulumi.ComponentResource {
   }
 
   private containersOn(host: Host, hostName: string, service: ServiceConfig): Container[] {
-    const env = service.envIsSecret ? pulumi.secret(service.env) : service.env;
+    const env = this.env;
     return Array.from(
       { length: service.replicas },
       (_, slot) =>
@@ -100,6 +103,10 @@ export class Service extends pulumi.ComponentResource {
       {
         connection: host.connection,
         serviceId: service.id,
+        image: service.image,
+        revision: service.revision,
+        command: service.command,
+        env: this.env,
         containers: containers.map((c) => c.name),
         supervise: service.supervise,
       },

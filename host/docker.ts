@@ -37,7 +37,7 @@ function request(
         socketPath: SOCKET,
         method,
         path,
-        timeout: timeoutMs,
+        timeout: timeoutMs > 0 ? timeoutMs : undefined,
         headers: payload
           ? { "Content-Type": "application/json", "Content-Length": payload.length }
           : {},
@@ -49,7 +49,9 @@ function request(
         res.on("error", reject);
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`docker ${method} ${path}: timed out`)));
+    // timeoutMs 0: no timeout (waiting for a container to exit).
+    if (timeoutMs > 0)
+      req.on("timeout", () => req.destroy(new Error(`docker ${method} ${path}: timed out`)));
     req.on("error", (err) =>
       reject(new Error(`cannot reach the Docker daemon at ${SOCKET}: ${err.message}`)),
     );
@@ -86,6 +88,10 @@ export interface CreateOptions {
   stopTimeoutSeconds: number;
   /** container port -> host port on 127.0.0.1 */
   publish?: { containerPort: number; hostPort: number };
+  /** For `conductor run`: a terminal, stdin kept open for attaching, removal on exit. */
+  tty?: boolean;
+  openStdin?: boolean;
+  autoRemove?: boolean;
 }
 
 export async function createContainer(o: CreateOptions): Promise<string> {
@@ -97,7 +103,14 @@ export async function createContainer(o: CreateOptions): Promise<string> {
     Labels: o.labels,
     StopTimeout: o.stopTimeoutSeconds,
     ExposedPorts: port ? { [port]: {} } : undefined,
+    Tty: o.tty ?? false,
+    OpenStdin: o.openStdin ?? false,
+    StdinOnce: o.openStdin ?? false,
+    AttachStdin: o.openStdin ?? false,
+    AttachStdout: true,
+    AttachStderr: true,
     HostConfig: {
+      AutoRemove: o.autoRemove ?? false,
       PortBindings: port
         ? { [port]: [{ HostIp: "127.0.0.1", HostPort: String(o.publish!.hostPort) }] }
         : undefined,
@@ -123,6 +136,35 @@ export async function stopContainer(name: string, seconds: number): Promise<void
     [204, 304, 404],
     timeout,
   );
+}
+
+/** Sends a signal to the container's main process; a container already gone is fine. */
+export async function killContainer(name: string, signal: string): Promise<void> {
+  await call(
+    "POST",
+    `/containers/${encodeURIComponent(name)}/kill?signal=${signal}`,
+    undefined,
+    [204, 404, 409],
+  );
+}
+
+/**
+ * Waits for the container to exit (or, with "removed", to be removed after
+ * exiting, for AutoRemove containers) and resolves to its exit code. Call it
+ * before starting the container so the exit cannot be missed.
+ */
+export async function waitContainer(
+  name: string,
+  condition: "next-exit" | "removed",
+): Promise<number> {
+  const res = await call(
+    "POST",
+    `/containers/${encodeURIComponent(name)}/wait?condition=${condition}`,
+    undefined,
+    [200],
+    0,
+  );
+  return (JSON.parse(res.body.toString("utf8")) as { StatusCode: number }).StatusCode;
 }
 
 export async function removeContainer(name: string): Promise<void> {
@@ -186,6 +228,18 @@ export async function listContainers(label: string): Promise<ListedContainer[]> 
 export async function imageExists(ref: string): Promise<boolean> {
   const res = await call("GET", `/images/${encodeURIComponent(ref)}/json`, undefined, [200, 404]);
   return res.status === 200;
+}
+
+/** The tags of a repository present on this host, e.g. the revisions of an app. */
+export async function imageTags(repository: string): Promise<string[]> {
+  const filters = encodeURIComponent(JSON.stringify({ reference: [repository] }));
+  const res = await call("GET", `/images/json?filters=${filters}`);
+  const images = JSON.parse(res.body.toString("utf8")) as { RepoTags: string[] | null }[];
+  return images
+    .flatMap((i) => i.RepoTags ?? [])
+    .filter((t) => t.startsWith(`${repository}:`))
+    .map((t) => t.slice(repository.length + 1))
+    .sort();
 }
 
 /** Pulls an image; the API streams progress as JSON lines and reports failure in-band. */

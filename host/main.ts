@@ -3,7 +3,9 @@
 // `status`, `pause` and `resume` by hand.
 import { containerDown, containerUp } from "./container";
 import { nginxApply, nginxRemove } from "./nginx";
+import { parseRunArgs } from "./cli";
 import { releaseApply, releaseRemove } from "./release";
+import { runOneOff, UsageError } from "./run";
 
 export const VERSION = "0.1.0";
 
@@ -20,6 +22,9 @@ const requestHandlers: Record<string, Handler> = {
 };
 
 const USAGE = `usage: conductor <command>
+
+  run --id <id> [--revision <sha>] [-i] [--lock] [--] <command...>
+      a one-off container of a deployed service, removed afterwards
 
 Commands the deploy runs (a JSON request on stdin):
   container up | container down | nginx apply | nginx remove | release apply | release remove
@@ -42,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(result ?? {})}\n`);
     return 0;
   }
+  if (argv[0] === "run") return runOneOff(parseRunArgs(argv.slice(1)), log);
   if (argv[0] === "version") {
     process.stdout.write(`${VERSION}\n`);
     return 0;
@@ -55,7 +61,7 @@ if (require.main === module) {
     (code) => process.exit(code),
     (err: Error) => {
       process.stderr.write(`conductor: ${process.env.DEBUG ? err.stack : err.message}\n`);
-      process.exit(1);
+      process.exit(err instanceof UsageError ? 2 : 1);
     },
   );
 }

@@ -42,9 +42,17 @@ export interface NginxRemoveRequest {
   serviceId: string;
 }
 
-/** A service's release on a host: the containers of the current deploy. */
+/**
+ * A service's release on a host: what it runs (for `conductor run` and cron,
+ * also when it has no long-running containers) and the containers of the
+ * current deploy.
+ */
 export interface ReleaseRequest {
   serviceId: string;
+  image: string;
+  revision: string;
+  command?: string[];
+  env: Record<string, string>;
   containers: string[];
   supervise: boolean;
 }

@@ -22,8 +22,21 @@ export const CONDUCTOR_BIN = "/usr/local/bin/conductor";
 export class HostCommandError extends Error {}
 
 /** Runs `argv` on the host with `input` on stdin; resolves to its stdout. */
+/**
+ * The program and arguments that run `argv` on the host: `argv` itself on the
+ * local host, else ssh (with a terminal when `tty`).
+ */
+export function hostCommand(
+  conn: Connection,
+  argv: string[],
+  options: { tty?: boolean } = {},
+): [string, string[]] {
+  if (conn.local) return [argv[0], argv.slice(1)];
+  return ["ssh", [...(options.tty ? ["-t"] : []), ...sshArgs(conn, argv)]];
+}
+
 export function runOnHost(conn: Connection, argv: string[], input: string): Promise<string> {
-  const [file, args] = conn.local ? [argv[0], argv.slice(1)] : ["ssh", sshArgs(conn, argv)];
+  const [file, args] = hostCommand(conn, argv);
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: "pipe" });
     const out: Buffer[] = [];

@@ -11,6 +11,10 @@ import type { ResourceHandler } from "./types";
 async function apply(inputs: Record<string, unknown>): Promise<void> {
   const request: ReleaseRequest = {
     serviceId: String(inputs.serviceId),
+    image: String(inputs.image),
+    revision: String(inputs.revision),
+    command: reveal<string[] | undefined>(inputs.command) ?? undefined,
+    env: reveal<Record<string, string> | undefined>(inputs.env) ?? {},
     containers: reveal<string[]>(inputs.containers),
     supervise: inputs.supervise !== false,
   };
@@ -18,7 +22,13 @@ async function apply(inputs: Record<string, unknown>): Promise<void> {
 }
 
 export const releaseHandler: ResourceHandler = {
-  diff: (olds, news) => diffWith(olds, news, ["serviceId"], ["containers", "supervise"]),
+  diff: (olds, news) =>
+    diffWith(
+      olds,
+      news,
+      ["serviceId"],
+      ["image", "revision", "command", "env", "containers", "supervise"],
+    ),
 
   async create(inputs) {
     await apply(inputs);

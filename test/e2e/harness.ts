@@ -45,7 +45,8 @@ export function run(
 
 export class TestStack {
   readonly configFile: string;
-  private readonly env: NodeJS.ProcessEnv;
+  /** The environment pulumi runs with for this stack (backend, passphrase). */
+  readonly env: NodeJS.ProcessEnv;
 
   private constructor(
     readonly name: string,

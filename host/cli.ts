@@ -1,0 +1,42 @@
+// Parses the command lines operators (and cron) type, into typed options.
+import minimist from "minimist";
+import { type RunOptions, UsageError } from "./run";
+
+/**
+ * `run [--id <id>] [--revision <sha>] [-i] [--lock] [--] <command...>`.
+ * Options end at the first word that is not one (or at `--`), so the
+ * command's own flags (`bin/rails runner -e production ...`) stay its own.
+ */
+export function parseRunArgs(argv: string[]): RunOptions {
+  const unknown: string[] = [];
+  const args = minimist(argv, {
+    string: ["id", "revision"],
+    boolean: ["interactive", "lock"],
+    alias: { i: "interactive" },
+    stopEarly: true,
+    "--": true,
+    unknown: (arg) => {
+      if (arg.startsWith("-")) unknown.push(arg);
+      return !arg.startsWith("-");
+    },
+  });
+  if (unknown.length > 0) throw new UsageError(`unknown option ${unknown[0]}\n${RUN_USAGE}`);
+  if (!args.id) throw new UsageError(`--id is required\n${RUN_USAGE}`);
+  if (args.revision !== undefined && !/^[0-9a-f]{7,40}$/.test(args.revision)) {
+    throw new UsageError(
+      `--revision must be 7-40 lowercase hex, got ${JSON.stringify(args.revision)}`,
+    );
+  }
+  return {
+    id: args.id,
+    revision: args.revision,
+    interactive: args.interactive,
+    lock: args.lock,
+    command: [...args._.map(String), ...(args["--"] ?? [])],
+  };
+}
+
+export const RUN_USAGE = `usage: conductor run --id <service id> [--revision <sha>] [-i] [--lock] [--] <command...>
+  --revision  run this revision's image (default: the deployed one)
+  -i          interactive: a terminal, for consoles (sh, bin/rails console)
+  --lock      do nothing if this command of this service is still running`;

@@ -1,0 +1,51 @@
+// Reads a stack's config through the Pulumi CLI, as the deploy sees it, and
+// turns it into the fleet model with the same validation.
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { formatIssues, loadFleet } from "../config/load";
+import type { Fleet } from "../config/model";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+interface ConfigEntry {
+  value?: string;
+  secret: boolean;
+}
+
+function pulumiConfig(stack: string, configFile?: string): Record<string, ConfigEntry> {
+  const fileArgs = configFile ? ["--config-file", configFile] : [];
+  const result = spawnSync(
+    "pulumi",
+    ["config", "--stack", stack, ...fileArgs, "--show-secrets", "--json"],
+    {
+      cwd: PROJECT_ROOT,
+      encoding: "utf8",
+    },
+  );
+  if (result.error) throw new Error(`cannot run pulumi: ${result.error.message}`);
+  if (result.status !== 0)
+    throw new Error(`pulumi config -s ${stack} failed:\n${result.stderr.trim()}`);
+  return JSON.parse(result.stdout) as Record<string, ConfigEntry>;
+}
+
+export interface StackConfig {
+  fleet: Fleet;
+  privateKey?: string;
+}
+
+export function readStack(stack: string, configFile?: string): StackConfig {
+  const config = pulumiConfig(stack, configFile);
+  const raw = (key: string) => config[`conductor:${key}`]?.value;
+  const json = (key: string) => (raw(key) === undefined ? undefined : JSON.parse(raw(key)!));
+  const result = loadFleet({
+    project: "conductor",
+    stack,
+    app: raw("app"),
+    revision: raw("revision"),
+    hosts: json("hosts"),
+    services: json("services"),
+    secretKeys: new Set(Object.keys(config).filter((k) => config[k].secret)),
+  });
+  if (!result.ok) throw new Error(formatIssues(result.issues));
+  return { fleet: result.fleet, privateKey: raw("sshPrivateKey") };
+}
