@@ -2,6 +2,7 @@
 // run` from the operator's side over SSH. Exit codes, stdin, env (a secret
 // included), a TTY session driven through a pseudo-terminal (script(1)),
 // signals, helpful errors, and nothing left behind in `docker ps -a`.
+import { spawn } from "node:child_process";
 import { buildExample } from "./docker";
 import { serviceId, webConfig } from "./fixtures";
 import { PROJECT_ROOT, run, TestStack } from "./harness";
@@ -107,15 +108,7 @@ describe("conductor run", () => {
   it("delivers SIGTERM to the task", async () => {
     const task =
       "trap 'echo got-term; exit 143' TERM; echo started; while true; do sleep 0.1; done";
-    const child = require("node:child_process").spawn(CONDUCTOR, [
-      "run",
-      "--id",
-      id,
-      "--",
-      "sh",
-      "-c",
-      task,
-    ]);
+    const child = spawn(CONDUCTOR, ["run", "--id", id, "--", "sh", "-c", task]);
     let out = "";
     child.stdout.on("data", (c: Buffer) => (out += c));
     while (!out.includes("started")) await new Promise((r) => setTimeout(r, 50));
