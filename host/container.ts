@@ -30,7 +30,7 @@ export async function containerUp(
   } else {
     if (existing) await docker.removeContainer(name);
     await ensureImage(spec, log);
-    hostPort = await withHostLock("ports", () => createAndStart(spec, name, hostPort));
+    hostPort = await createAndStart(spec, name, hostPort);
     log(`${name}: started${hostPort ? ` on 127.0.0.1:${hostPort}` : ""}`);
   }
   await waitHealthyOrRemove(spec, name, hostPort);
@@ -42,11 +42,14 @@ export async function containerDown(
   req: ContainerStopRequest,
   log: (line: string) => void,
 ): Promise<void> {
-  // The record goes first: from here on the supervisor leaves this container alone.
-  removeRecord(req.name);
-  const seconds = Math.ceil(req.stopTimeoutMs / 1000);
-  await docker.stopContainer(req.name, seconds);
-  await docker.removeContainer(req.name);
+  // Under the service's lock, the record goes first: from then on the
+  // supervisor leaves this container alone (host/supervise/loop.ts).
+  await withHostLock(serviceLock(req.serviceId), async () => {
+    removeRecord(req.name);
+    const seconds = Math.ceil(req.stopTimeoutMs / 1000);
+    await docker.stopContainer(req.name, seconds);
+    await docker.removeContainer(req.name);
+  });
   log(`${req.name}: stopped and removed`);
 }
 
@@ -62,8 +65,22 @@ async function ensureImage(spec: ContainerSpec, log: (line: string) => void): Pr
   await docker.pullImage(spec.image, spec.revision);
 }
 
-/** Creates and starts the container; runs under the host's port lock. */
-async function createAndStart(
+/** The lock the deploy and the supervisor take before stopping or starting a service's containers. */
+export const serviceLock = (serviceId: string) => `service-${serviceId}`;
+
+/**
+ * Creates and starts the container (keeping `keepPort` when given); takes
+ * the host's port lock. The supervisor recreates containers with it too.
+ */
+export async function createAndStart(
+  spec: ContainerSpec,
+  name: string,
+  keepPort?: number,
+): Promise<number | undefined> {
+  return withHostLock("ports", () => createAndStartLocked(spec, name, keepPort));
+}
+
+async function createAndStartLocked(
   spec: ContainerSpec,
   name: string,
   keepPort?: number,

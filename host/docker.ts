@@ -138,6 +138,17 @@ export async function stopContainer(name: string, seconds: number): Promise<void
   );
 }
 
+/** Stop (signal, then SIGKILL after `seconds`) and start again, keeping name, port and spec. */
+export async function restartContainer(name: string, seconds: number): Promise<void> {
+  await call(
+    "POST",
+    `/containers/${encodeURIComponent(name)}/restart?t=${seconds}`,
+    undefined,
+    [204],
+    (seconds + 30) * 1000,
+  );
+}
+
 /** Sends a signal to the container's main process; a container already gone is fine. */
 export async function killContainer(name: string, signal: string): Promise<void> {
   await call(

@@ -6,6 +6,9 @@ import { nginxApply, nginxRemove } from "./nginx";
 import { parseRunArgs } from "./cli";
 import { releaseApply, releaseRemove } from "./release";
 import { runOneOff, UsageError } from "./run";
+import { restartInBackground, startInBackground } from "./supervise/daemon";
+import { supervise } from "./supervise/loop";
+import { collectStatus, formatStatus, pause, resume } from "./supervise/status";
 
 export const VERSION = "0.1.0";
 
@@ -25,6 +28,11 @@ const USAGE = `usage: conductor <command>
 
   run --id <id> [--revision <sha>] [-i] [--lock] [--] <command...>
       a one-off container of a deployed service, removed afterwards
+  status [--json]         each service: desired, running and healthy containers, supervision
+  pause <id> | resume <id>  stop or start supervising a service
+  supervise [--once]      keep deployed containers running and healthy (one pass with --once)
+  supervise --background  start one in the background unless one runs (cron calls this)
+  supervise --restart     replace the running one (the deploy calls this after an upgrade)
 
 Commands the deploy runs (a JSON request on stdin):
   container up | container down | nginx apply | nginx remove | release apply | release remove
@@ -35,6 +43,20 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString("utf8");
+}
+
+function superviseCommand(args: string[]): Promise<number> | number {
+  const logLine = (line: string) =>
+    process.stderr.write(`${new Date().toISOString()} conductor supervise: ${line}\n`);
+  if (args.includes("--background")) return startInBackground(logLine);
+  if (args.includes("--restart")) return restartInBackground(logLine);
+  return supervise(args.includes("--once"), logLine);
+}
+
+async function printStatus(json: boolean): Promise<number> {
+  const services = await collectStatus();
+  process.stdout.write(json ? `${JSON.stringify(services, null, 2)}\n` : formatStatus(services));
+  return 0;
 }
 
 const log = (line: string) => process.stderr.write(`conductor: ${line}\n`);
@@ -48,6 +70,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv[0] === "run") return runOneOff(parseRunArgs(argv.slice(1)), log);
+  if (argv[0] === "supervise") return superviseCommand(argv.slice(1));
+  if (argv[0] === "status") return printStatus(argv.includes("--json"));
+  if ((argv[0] === "pause" || argv[0] === "resume") && argv[1]) {
+    process.stdout.write(`${argv[0] === "pause" ? pause(argv[1]) : resume(argv[1])}\n`);
+    return 0;
+  }
   if (argv[0] === "version") {
     process.stdout.write(`${VERSION}\n`);
     return 0;

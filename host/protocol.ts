@@ -29,6 +29,7 @@ export interface StartedContainer {
 }
 
 export interface ContainerStopRequest {
+  serviceId: string;
   name: string;
   stopTimeoutMs: number;
 }

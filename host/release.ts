@@ -6,7 +6,8 @@
 // killed deploy started but never recorded in the Pulumi state.
 import * as fs from "node:fs";
 import * as docker from "./docker";
-import { LABELS } from "./container";
+import { LABELS, serviceLock } from "./container";
+import { withHostLock } from "./lock";
 import { releaseFile, releasesDir } from "./paths";
 import type { ReleaseRemoveRequest, ReleaseRequest } from "./protocol";
 import { readRecords, removeRecord, writeFileAtomic } from "./records";
@@ -24,12 +25,23 @@ export async function releaseApply(
     (c) => !keep.has(c.name),
   );
   const stopSeconds = stopSecondsByName();
+  await withHostLock(serviceLock(req.serviceId), () =>
+    stopAll(strays, stopSeconds, req.serviceId, log),
+  );
+}
+
+async function stopAll(
+  strays: { name: string }[],
+  stopSeconds: Map<string, number>,
+  serviceId: string,
+  log: (line: string) => void,
+): Promise<void> {
   await Promise.all(
     strays.map(async (c) => {
       removeRecord(c.name);
       await docker.stopContainer(c.name, stopSeconds.get(c.name) ?? DEFAULT_STOP_SECONDS);
       await docker.removeContainer(c.name);
-      log(`${c.name}: stopped and removed (not part of the release of ${req.serviceId})`);
+      log(`${c.name}: stopped and removed (not part of the release of ${serviceId})`);
     }),
   );
 }

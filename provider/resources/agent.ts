@@ -10,6 +10,36 @@ import { CONDUCTOR_BIN, runOnHost, type Connection } from "../transport";
 import { diffWith } from "./diff";
 import type { ResourceHandler } from "./types";
 
+// Supervision (SPEC section 6): a systemd unit that restarts the supervisor
+// when it dies, where systemd runs; elsewhere cron starts it every minute
+// unless one runs. Either way the running one is replaced by the new version.
+const SUPERVISION_SCRIPT = `
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+  cat > /etc/systemd/system/conductor-supervise.service <<'UNIT'
+[Unit]
+Description=conductor supervise: keep deployed containers running and healthy
+After=docker.service
+Wants=docker.service
+
+[Service]
+ExecStart=${CONDUCTOR_BIN} supervise
+Restart=always
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  systemctl daemon-reload
+  systemctl enable --quiet conductor-supervise.service
+  systemctl restart conductor-supervise.service
+else
+  printf '%s\\n' '# Installed by conductor: starts conductor supervise unless it runs (no systemd here).' \\
+    '* * * * * root ${CONDUCTOR_BIN} supervise --background >/dev/null 2>&1' > /etc/cron.d/conductor-supervise.tmp
+  mv -f /etc/cron.d/conductor-supervise.tmp /etc/cron.d/conductor-supervise
+  ${CONDUCTOR_BIN} supervise --restart
+fi
+`;
+
 // A fixed script: no value from config is in it.
 const INSTALL_SCRIPT = `
 missing=""
@@ -21,7 +51,7 @@ tmp="${CONDUCTOR_BIN}.$$.tmp"
 cat > "$tmp"
 chmod 0755 "$tmp"
 mv -f "$tmp" "${CONDUCTOR_BIN}"
-`;
+${SUPERVISION_SCRIPT}`;
 
 async function install(inputs: Record<string, unknown>): Promise<void> {
   const code = fs.readFileSync(HOST_BUNDLE);

@@ -44,6 +44,7 @@ export const containerHandler: ResourceHandler = {
   async delete(state) {
     const conn = reveal<Connection>(state.connection);
     const request: ContainerStopRequest = {
+      serviceId: String(state.serviceId),
       name: String(state.name),
       stopTimeoutMs: Number(state.stopTimeoutMs),
     };

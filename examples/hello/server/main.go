@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -24,13 +25,25 @@ func main() {
 	if d, err := time.ParseDuration(os.Getenv("BOOT_DELAY")); err == nil {
 		time.Sleep(d) // stands in for an app that takes a while to boot
 	}
+	if d, err := time.ParseDuration(os.Getenv("CRASH_AFTER")); err == nil {
+		go func() { // stands in for an app that falls over
+			time.Sleep(d)
+			log.Fatalf("revision %s: CRASH_AFTER=%s, exiting", revision, d)
+		}()
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%s\n", revision)
 	})
+	var failHealth atomic.Bool
+	mux.HandleFunc("/admin/fail-health", func(w http.ResponseWriter, r *http.Request) {
+		// For supervision tests: from now on /health fails, until a restart.
+		failHealth.Store(true)
+		fmt.Fprintln(w, "health now fails")
+	})
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
-		if unhealthy() {
+		if failHealth.Load() || os.Getenv("HEALTH") == "fail" {
 			http.Error(w, "unhealthy\n", http.StatusServiceUnavailable)
 			return
 		}
@@ -63,16 +76,6 @@ func main() {
 		log.Fatal(err)
 	}
 	log.Printf("revision %s: stopped", revision)
-}
-
-// unhealthy is true when the image was built to fail its health check, or when
-// someone ran `touch /tmp/unhealthy` inside the container.
-func unhealthy() bool {
-	if os.Getenv("HEALTH") == "fail" {
-		return true
-	}
-	_, err := os.Stat("/tmp/unhealthy")
-	return err == nil
 }
 
 func getenv(name, fallback string) string {
