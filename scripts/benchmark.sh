@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Deploy timings beside the bare minimum (bench/deploy-bench.ts). Not a test.
+# Deploy timings beside the bare minimum (bench/deploy-bench.ts), and the
+# supervisor at rest (bench/supervise-bench.ts). Not a test.
 #   BENCH_RUNS=5 scripts/benchmark.sh
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -8,4 +9,5 @@ bash "$CONDUCTOR_ROOT/scripts/toolchain.sh"
 ensure_node_modules
 pulumi_env
 cd "$CONDUCTOR_ROOT"
-exec node -r esbuild-register bench/deploy-bench.ts
+node -r esbuild-register bench/deploy-bench.ts
+node -r esbuild-register bench/supervise-bench.ts
