@@ -70,3 +70,23 @@ export class Release extends pulumi.CustomResource {
     super("fleet:index:Release", name, args, opts);
   }
 }
+
+export interface CronFileArgs {
+  connection: pulumi.Input<Connection>;
+  serviceId: string;
+  image: string;
+  revision: string;
+  env: pulumi.Input<Record<string, string>>;
+  generate: string[];
+  allowOverlap: boolean;
+}
+
+/** /etc/cron.d/conductor-<id>: the app's generate-cron output, each job wrapped to run in the deployed revision. */
+export class CronFile extends pulumi.CustomResource {
+  /** How many jobs the file holds. */
+  declare readonly jobs: pulumi.Output<number>;
+
+  constructor(name: string, args: CronFileArgs, opts?: pulumi.CustomResourceOptions) {
+    super("fleet:index:CronFile", name, { ...args, jobs: undefined }, opts);
+  }
+}

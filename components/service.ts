@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Service as ServiceConfig } from "../config/model";
 import type { Host } from "./host";
 import { renderNginxSite } from "./nginx-config";
-import { Container, NginxSite, Release } from "./resources";
+import { Container, CronFile, NginxSite, Release } from "./resources";
 
 export interface ServiceArgs {
   service: ServiceConfig;
@@ -14,10 +14,11 @@ export interface ServiceArgs {
  * with nginx, a site whose upstream lists that host's containers; and the
  * release, which stops the service's other containers.
  *
- * Order, all by dependencies: every new container of the service, on every
- * host, is healthy before any host's nginx changes (a host that fails leaves
- * the others serving the old release too); nginx before the release; and
- * Pulumi deletes replaced containers after everything else.
+ * Order, all by dependencies (SPEC section 3): every new container of the
+ * service, on every host, is healthy before any host's nginx changes (a host
+ * that fails leaves the others serving the old release too); then the cron
+ * file; then the release, which stops the old containers; Pulumi's deletes of
+ * replaced containers come after everything else.
  */
 export class Service extends pulumi.ComponentResource {
   readonly containers: Container[] = [];
@@ -38,7 +39,8 @@ export class Service extends pulumi.ComponentResource {
       const site = service.http?.nginx
         ? this.siteOn(host, hostName, service, containers)
         : undefined;
-      this.releaseOn(host, hostName, service, containers, site);
+      const cron = service.cron ? this.cronOn(host, hostName, service, site) : undefined;
+      this.releaseOn(host, hostName, service, containers, [site, cron]);
     }
     this.registerOutputs({});
   }
@@ -91,12 +93,28 @@ export class Service extends pulumi.ComponentResource {
     );
   }
 
+  private cronOn(host: Host, hostName: string, service: ServiceConfig, site?: NginxSite): CronFile {
+    return new CronFile(
+      `${service.name}-${hostName}-cron`,
+      {
+        connection: host.connection,
+        serviceId: service.id,
+        image: service.image,
+        revision: service.revision,
+        env: this.env,
+        generate: service.cron!.generate,
+        allowOverlap: service.cron!.allowOverlap,
+      },
+      { parent: this, dependsOn: [host.agent, ...this.containers, ...(site ? [site] : [])] },
+    );
+  }
+
   private releaseOn(
     host: Host,
     hostName: string,
     service: ServiceConfig,
     containers: Container[],
-    site?: NginxSite,
+    before: (NginxSite | CronFile | undefined)[],
   ): Release {
     return new Release(
       `${service.name}-${hostName}-release`,
@@ -110,7 +128,10 @@ export class Service extends pulumi.ComponentResource {
         containers: containers.map((c) => c.name),
         supervise: service.supervise,
       },
-      { parent: this, dependsOn: [host.agent, ...this.containers, ...(site ? [site] : [])] },
+      {
+        parent: this,
+        dependsOn: [host.agent, ...this.containers, ...before.filter((r) => r !== undefined)],
+      },
     );
   }
 }

@@ -10,7 +10,7 @@ import { type RunOptions, UsageError } from "./run";
 export function parseRunArgs(argv: string[]): RunOptions {
   const unknown: string[] = [];
   const args = minimist(argv, {
-    string: ["id", "revision"],
+    string: ["id", "revision", "env"],
     boolean: ["interactive", "lock"],
     alias: { i: "interactive" },
     stopEarly: true,
@@ -32,11 +32,14 @@ export function parseRunArgs(argv: string[]): RunOptions {
     revision: args.revision,
     interactive: args.interactive,
     lock: args.lock,
+    // --env NAME: pass NAME from this process's environment (cron's env lines).
+    envNames: ([] as string[]).concat(args.env ?? []),
     command: [...args._.map(String), ...(args["--"] ?? [])],
   };
 }
 
-export const RUN_USAGE = `usage: conductor run --id <service id> [--revision <sha>] [-i] [--lock] [--] <command...>
+export const RUN_USAGE = `usage: conductor run --id <service id> [--revision <sha>] [-i] [--lock] [--env NAME]... [--] <command...>
   --revision  run this revision's image (default: the deployed one)
   -i          interactive: a terminal, for consoles (sh, bin/rails console)
-  --lock      do nothing if this command of this service is still running`;
+  --lock      do nothing if this command of this service is still running
+  --env NAME  also pass NAME, from this environment (cron jobs use it for the crontab's env lines)`;

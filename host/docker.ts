@@ -275,6 +275,17 @@ export async function containerLogs(name: string, tail: number): Promise<string>
   return res.status === 404 ? "" : demultiplex(res.body);
 }
 
+/** Everything a (finished) container wrote to one stream. */
+export async function containerOutput(name: string, stream: "stdout" | "stderr"): Promise<string> {
+  const res = await call(
+    "GET",
+    `/containers/${encodeURIComponent(name)}/logs?${stream}=true`,
+    undefined,
+    [200],
+  );
+  return demultiplex(res.body);
+}
+
 /** Docker frames non-TTY log streams as [stream, 0, 0, 0, size(4 bytes BE)] + payload. */
 export function demultiplex(buffer: Buffer): string {
   const parts: Buffer[] = [];

@@ -4,6 +4,7 @@
 import { containerDown, containerUp } from "./container";
 import { nginxApply, nginxRemove } from "./nginx";
 import { parseRunArgs } from "./cli";
+import { cronInstall, cronRemove } from "./cron";
 import { releaseApply, releaseRemove } from "./release";
 import { runOneOff, UsageError } from "./run";
 import { restartInBackground, startInBackground } from "./supervise/daemon";
@@ -21,6 +22,8 @@ const requestHandlers: Record<string, Handler> = {
   "nginx apply": (input, log) => nginxApply(input as never, log),
   "nginx remove": (input, log) => nginxRemove(input as never, log),
   "release apply": (input, log) => releaseApply(input as never, log),
+  "cron install": (input, log) => cronInstall(input as never, log),
+  "cron remove": (input, log) => cronRemove(input as never, log),
   "release remove": (input) => releaseRemove(input as never),
 };
 
@@ -36,6 +39,7 @@ const USAGE = `usage: conductor <command>
 
 Commands the deploy runs (a JSON request on stdin):
   container up | container down | nginx apply | nginx remove | release apply | release remove
+  cron install | cron remove
 Other:
   version`;
 

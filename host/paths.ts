@@ -2,6 +2,7 @@
 // layer (lowercase letters, digits, '-' and '_'), so they are safe in paths.
 
 export const STATE_DIR = process.env.CONDUCTOR_STATE_DIR ?? "/var/lib/conductor";
+export const CRON_DIR = process.env.CONDUCTOR_CRON_DIR ?? "/etc/cron.d";
 export const NGINX_CONF_DIR = process.env.CONDUCTOR_NGINX_CONF_DIR ?? "/etc/nginx/conf.d";
 
 export const containersDir = () => `${STATE_DIR}/containers`;

@@ -61,3 +61,17 @@ export interface ReleaseRequest {
 export interface ReleaseRemoveRequest {
   serviceId: string;
 }
+
+/** Install the service's cron file: run `generate` in the new revision, wrap its crontab. */
+export interface CronInstallRequest {
+  serviceId: string;
+  image: string;
+  revision: string;
+  env: Record<string, string>;
+  generate: string[];
+  allowOverlap: boolean;
+}
+
+export interface CronRemoveRequest {
+  serviceId: string;
+}

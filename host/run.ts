@@ -19,6 +19,8 @@ export interface RunOptions {
   interactive: boolean;
   /** Skip (exit 0) when the same command of this service is still running. */
   lock: boolean;
+  /** Names of variables of this process's environment to pass too. */
+  envNames?: string[];
   command: string[];
 }
 
@@ -72,6 +74,49 @@ export async function runOneOff(options: RunOptions, log: (line: string) => void
   return ran;
 }
 
+function fromOwnEnvironment(names: string[]): Record<string, string> {
+  return Object.fromEntries(
+    names.filter((n) => process.env[n] !== undefined).map((n) => [n, process.env[n]!]),
+  );
+}
+
+/**
+ * Runs a command in a throwaway container and collects its output, for the
+ * deploy's own use (generate-cron). Rejects with its stderr when it fails.
+ */
+export async function runCaptured(
+  image: string,
+  command: string[],
+  env: Record<string, string>,
+  label: string,
+): Promise<string> {
+  const name = `${label}-${crypto.randomBytes(4).toString("hex")}`;
+  await docker.createContainer({
+    name,
+    image,
+    command,
+    env,
+    labels: { [RUN_LABEL]: label },
+    stopTimeoutSeconds: 10,
+  });
+  try {
+    const exitCode = docker.waitContainer(name, "next-exit");
+    await docker.startContainer(name);
+    const code = await exitCode;
+    const [stdout, stderr] = await Promise.all([
+      docker.containerOutput(name, "stdout"),
+      docker.containerOutput(name, "stderr"),
+    ]);
+    if (code !== 0)
+      throw new Error(
+        `\`${command.join(" ")}\` in ${image} exited with ${code}:\n${stderr.trimEnd()}`,
+      );
+    return stdout;
+  } finally {
+    await docker.removeContainer(name);
+  }
+}
+
 const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 
 async function runContainer(
@@ -84,7 +129,7 @@ async function runContainer(
     name,
     image,
     command: options.command.length > 0 ? options.command : release.command,
-    env: release.env,
+    env: { ...release.env, ...fromOwnEnvironment(options.envNames ?? []) },
     labels: { [RUN_LABEL]: release.serviceId },
     stopTimeoutSeconds: 10,
     tty: options.interactive,

@@ -5,6 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { agentHandler } from "./resources/agent";
 import { containerHandler } from "./resources/container";
+import { cronFileHandler } from "./resources/cron-file";
 import { nginxSiteHandler } from "./resources/nginx-site";
 import { releaseHandler } from "./resources/release";
 import type { ResourceHandler } from "./resources/types";
@@ -14,6 +15,7 @@ export const PROVIDER_VERSION = "0.1.0";
 const handlers: Record<string, ResourceHandler> = {
   "fleet:index:Agent": agentHandler,
   "fleet:index:Container": containerHandler,
+  "fleet:index:CronFile": cronFileHandler,
   "fleet:index:NginxSite": nginxSiteHandler,
   "fleet:index:Release": releaseHandler,
 };
