@@ -33,12 +33,17 @@ export function removeRecord(name: string): void {
   fs.rmSync(containerRecord(name), { force: true });
 }
 
-export function readRecords(): ContainerRecord[] {
-  if (!fs.existsSync(containersDir())) return [];
+/** Every `*.json` file of a directory, parsed; none when it does not exist. */
+export function readJsonFiles<T>(dir: string): T[] {
+  if (!fs.existsSync(dir)) return [];
   return fs
-    .readdirSync(containersDir())
+    .readdirSync(dir)
     .filter((f) => f.endsWith(".json"))
-    .map((f) => JSON.parse(fs.readFileSync(`${containersDir()}/${f}`, "utf8")) as ContainerRecord);
+    .map((f) => JSON.parse(fs.readFileSync(`${dir}/${f}`, "utf8")) as T);
+}
+
+export function readRecords(): ContainerRecord[] {
+  return readJsonFiles<ContainerRecord>(containersDir());
 }
 
 /**

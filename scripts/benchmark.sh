@@ -4,10 +4,7 @@
 #   BENCH_RUNS=5 scripts/benchmark.sh
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-bash "$CONDUCTOR_ROOT/scripts/prerequisites.sh"
-bash "$CONDUCTOR_ROOT/scripts/toolchain.sh"
-ensure_node_modules
-pulumi_env
+prepare_machine
 cd "$CONDUCTOR_ROOT"
 node -r esbuild-register bench/deploy-bench.ts
 node -r esbuild-register bench/supervise-bench.ts

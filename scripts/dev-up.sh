@@ -5,10 +5,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-bash "$CONDUCTOR_ROOT/scripts/prerequisites.sh"
-bash "$CONDUCTOR_ROOT/scripts/toolchain.sh"
-ensure_node_modules
-pulumi_env
+prepare_machine
 local_backend_env
 
 # The example's revision is the git tree hash of its source: it changes when

@@ -44,3 +44,11 @@ local_backend_env() {
   export PULUMI_CONFIG_PASSPHRASE="${CONDUCTOR_DEV_PASSPHRASE:-conductor-dev}"
   unset PULUMI_CONFIG_PASSPHRASE_FILE
 }
+
+# Everything a deploy or a test needs on this machine, installed and started.
+prepare_machine() {
+  bash "$CONDUCTOR_ROOT/scripts/prerequisites.sh"
+  bash "$CONDUCTOR_ROOT/scripts/toolchain.sh"
+  ensure_node_modules
+  pulumi_env
+}

@@ -9,7 +9,7 @@ import { probe, sleep } from "../health";
 import { withHostLock, withTryLock } from "../lock";
 import { pausedFile, releasesDir, supervisorPidFile, supervisorStatusFile } from "../paths";
 import type { ReleaseRequest } from "../protocol";
-import { type ContainerRecord, readRecords, writeFileAtomic } from "../records";
+import { type ContainerRecord, readJsonFiles, readRecords, writeFileAtomic } from "../records";
 import { type Action, decide, freshMemory, type Memory, type Observed } from "./decide";
 
 export const PASS_INTERVAL_MS = 5_000;
@@ -26,11 +26,7 @@ export interface ContainerStatus {
 export type SupervisorMemory = Map<string, ContainerStatus>;
 
 export function readReleases(): ReleaseRequest[] {
-  if (!fs.existsSync(releasesDir())) return [];
-  return fs
-    .readdirSync(releasesDir())
-    .filter((f) => f.endsWith(".json"))
-    .map((f) => JSON.parse(fs.readFileSync(`${releasesDir()}/${f}`, "utf8")) as ReleaseRequest);
+  return readJsonFiles<ReleaseRequest>(releasesDir());
 }
 
 export const isPaused = (serviceId: string) => fs.existsSync(pausedFile(serviceId));
