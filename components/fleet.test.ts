@@ -253,3 +253,44 @@ describe("deployFleet with plain config and no SSH key", () => {
     );
   });
 });
+
+describe("deployFleet with a cron service", () => {
+  const CRON = "fleet:index:CronFile";
+  let resources: Map<string, Registered>;
+
+  beforeAll(async () => {
+    const input = fleetInput([]);
+    input.services = {
+      web: (input.services as Record<string, unknown>).web,
+      jobs: {
+        image: WEB_IMAGE,
+        hosts: ["local"],
+        replicas: 0,
+        cron: { generate: ["bin/generate-cron"] },
+        env: { RAILS_ENV: "production" },
+      },
+    };
+    ({ resources } = await deploy(input));
+  });
+
+  it("installs the cron file from the service's image, revision and env", () => {
+    expect(resources.get(key(CRON, "jobs-local-cron"))?.inputs).toStrictEqual({
+      connection: LOCAL,
+      serviceId: "shop_jobs_dev",
+      image: WEB_IMAGE,
+      revision: SHA,
+      env: { RAILS_ENV: "production" },
+      generate: ["bin/generate-cron"],
+      allowOverlap: false,
+    });
+  });
+
+  it("releases after the cron file is in place, and only then", () => {
+    expect(resources.get(key(CRON, "jobs-local-cron"))?.dependsOn).toEqual([key(AGENT, "local")]);
+    expect(resources.get(key(RELEASE, "jobs-local-release"))?.dependsOn).toEqual([
+      key(AGENT, "local"),
+      key(CRON, "jobs-local-cron"),
+    ]);
+    expect([...resources.keys()].filter((k) => k.startsWith(`${CONTAINER}::jobs`))).toEqual([]);
+  });
+});
