@@ -132,14 +132,22 @@ describe("secrets and hostile values", () => {
 
   it("writes the secret only to root-only records, nowhere else", async () => {
     expect(fs.readFileSync(nginxFile(id), "utf8")).not.toContain(secret);
+    // The records of containers and of the release hold the env: root only.
     const records = "/var/lib/conductor/containers";
-    expect(fs.statSync(records).mode & 0o777).toBe(0o700);
-    for (const c of await containersOf(id)) {
-      const record = `${records}/${c.name}.json`;
-      expect(fs.statSync(record).mode & 0o777).toBe(0o600);
+    const releases = "/var/lib/conductor/releases";
+    for (const dir of ["/var/lib/conductor", records, releases]) {
+      expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
     }
-    // Where a deploy writes: config, logs, binaries, releases, our temp dirs.
-    const places = "/etc /var/log /usr/local/bin /var/lib/conductor/releases /tmp/conductor-*";
+    const files = [
+      ...(await containersOf(id)).map((c) => `${records}/${c.name}.json`),
+      `${releases}/${id}.json`,
+    ];
+    for (const file of files) {
+      expect(fs.readFileSync(file, "utf8")).toContain(secret); // the right files
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    }
+    // Everywhere else a deploy writes: config, logs, binaries, our temp dirs.
+    const places = "/etc /var/log /usr/local/bin /var/lib/conductor/paused /tmp/conductor-*";
     const grep = execFileSync("sh", [
       "-c",
       `grep -rlF -- "$0" ${places} 2>/dev/null || true`,
