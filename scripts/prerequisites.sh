@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs (from Debian's packages) and starts what the dev stack and the tests
 # need on this machine: Docker Engine, nginx, cron, an SSH server, a static
-# busybox for the example image, wrk for load tests. Idempotent: it installs
+# busybox for the example image, shellcheck for the workflows' scripts. Idempotent: it installs
 # only what is missing and starts only what is not running. There is no
 # systemd here, so daemons are started directly.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-PACKAGES=(docker.io nginx cron openssh-server openssh-client busybox-static wrk curl procps shellcheck)
+PACKAGES=(docker.io nginx cron openssh-server openssh-client busybox-static curl procps shellcheck)
 
 install_missing_packages() {
   local missing=()
@@ -21,8 +21,13 @@ install_missing_packages() {
   step "Installing Debian packages: ${missing[*]}"
   [ "$(id -u)" = 0 ] || die "installing packages needs root"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  local log
+  log="$(mktemp)"
+  if ! { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    die "apt-get install failed"
+  fi
+  rm -f "$log"
 }
 
 start_dockerd() {
