@@ -10,7 +10,7 @@ conf=/etc/nginx/conf.d/bare-swap.conf
 old=$(docker ps -q --filter label=bare-swap)
 
 ports=()
-for i in $(seq 1 "$replicas"); do
+for _ in $(seq 1 "$replicas"); do
   port=$((30000 + RANDOM % 5000))
   docker run -d --label bare-swap -p "127.0.0.1:$port:8080" "$image" >/dev/null
   ports+=("$port")

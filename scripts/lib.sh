@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the scripts in this folder: where things live, how we log.
 # Source it; it sets no shell options of its own.
 

@@ -26,6 +26,7 @@ if [ "$what" != e2e ]; then
   npx eslint .
   npx prettier --check . >/dev/null || { npx prettier --check .; die "formatting: run npx prettier --write ."; }
   bash "$CONDUCTOR_ROOT/ci/actionlint.sh"
+  shellcheck -x -S warning scripts/*.sh examples/hello/build.sh bench/bare-swap.sh ci/actionlint.sh
   step "Unit tests"
   npx jest --selectProjects unit --json --outputFile="$results/unit.json"
 fi
