@@ -65,20 +65,21 @@ function restore(path: string, previous: string | undefined): void {
  * (measured: 1 in 5 swaps), so wait for them.
  */
 async function reloadAndDrain(log: (line: string) => void): Promise<void> {
-  const before = new Set(await workerPids());
+  const before = new Set(nginxWorkers().running);
   await execOk("nginx", ["-s", "reload"]);
   const deadline = Date.now() + DRAIN_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    const current = await workerPids();
-    const allNew = current.length > 0 && current.every((pid) => !before.has(pid));
-    if (allNew && (await shuttingDownWorkers()).length === 0) return;
+    const { running, draining } = nginxWorkers();
+    const allNew = running.length > 0 && running.every((pid) => !before.has(pid));
+    if (allNew && draining === 0) return;
     await sleep(50);
   }
   log(`nginx: old workers still draining after ${DRAIN_TIMEOUT_MS / 1000}s, going on`);
 }
 
-async function nginxProcesses(): Promise<{ pid: number; title: string }[]> {
-  const out: { pid: number; title: string }[] = [];
+/** nginx's workers, from one look at /proc: those serving, and how many are shutting down. */
+function nginxWorkers(): { running: number[]; draining: number } {
+  const workers = { running: [] as number[], draining: 0 };
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     let title: string;
@@ -87,19 +88,8 @@ async function nginxProcesses(): Promise<{ pid: number; title: string }[]> {
     } catch {
       continue; // exited while we looked
     }
-    if (title.startsWith("nginx: ")) out.push({ pid: Number(entry), title });
+    if (title === "nginx: worker process") workers.running.push(Number(entry));
+    else if (title.startsWith("nginx: ") && title.includes("is shutting down")) workers.draining++;
   }
-  return out;
-}
-
-async function workerPids(): Promise<number[]> {
-  return (await nginxProcesses())
-    .filter((p) => p.title === "nginx: worker process")
-    .map((p) => p.pid);
-}
-
-async function shuttingDownWorkers(): Promise<number[]> {
-  return (await nginxProcesses())
-    .filter((p) => p.title.includes("is shutting down"))
-    .map((p) => p.pid);
+  return workers;
 }

@@ -42,6 +42,15 @@ export function readJsonFiles<T>(dir: string): T[] {
     .map((f) => JSON.parse(fs.readFileSync(`${dir}/${f}`, "utf8")) as T);
 }
 
+/** One container's record, if the deploy finished it (and has not begun to stop it). */
+export function readRecord(name: string): ContainerRecord | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(containerRecord(name), "utf8")) as ContainerRecord;
+  } catch {
+    return undefined;
+  }
+}
+
 export function readRecords(): ContainerRecord[] {
   return readJsonFiles<ContainerRecord>(containersDir());
 }

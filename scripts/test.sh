@@ -13,11 +13,7 @@ pattern="${2:-}"
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 
-if [ "$what" != unit ]; then
-  bash "$CONDUCTOR_ROOT/scripts/prerequisites.sh"
-  bash "$CONDUCTOR_ROOT/scripts/toolchain.sh"
-fi
-ensure_node_modules
+if [ "$what" = unit ]; then ensure_node_modules; else prepare_machine; fi
 cd "$CONDUCTOR_ROOT"
 
 if [ "$what" != e2e ]; then
@@ -37,7 +33,6 @@ fi
 
 if [ "$what" != unit ]; then
   step "End-to-end tests"
-  pulumi_env
   # The pattern goes first: --selectProjects takes every word after it.
   npx jest ${pattern:+"$pattern"} --runInBand --json --outputFile="$results/e2e.json" --selectProjects e2e
 fi

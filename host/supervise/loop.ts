@@ -9,7 +9,13 @@ import { probe, sleep } from "../health";
 import { withHostLock, withTryLock } from "../lock";
 import { pausedFile, releasesDir, supervisorPidFile, supervisorStatusFile } from "../paths";
 import type { ReleaseRequest } from "../protocol";
-import { type ContainerRecord, readJsonFiles, readRecords, writeFileAtomic } from "../records";
+import {
+  type ContainerRecord,
+  readJsonFiles,
+  readRecord,
+  readRecords,
+  writeFileAtomic,
+} from "../records";
 import { type Action, decide, freshMemory, type Memory, type Observed } from "./decide";
 
 export const PASS_INTERVAL_MS = 5_000;
@@ -70,7 +76,7 @@ async function superviseContainer(
 ): Promise<void> {
   await withHostLock(serviceLock(serviceId), async () => {
     // Read again under the lock: a deploy may have just taken it away.
-    const record = readRecords().find((r) => r.name === name);
+    const record = readRecord(name);
     if (!record) return;
     const before = memory.get(name) ?? { serviceId, memory: freshMemory(), observed: "missing" };
     const observed = await observe(record);
