@@ -39,6 +39,9 @@ export function run(
     });
     child.on("error", reject);
     child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr, output }));
+    // A program that exits without reading stdin (ssh-keygen) makes the write
+    // fail with EPIPE; its exit status says what happened.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");
   });
 }
