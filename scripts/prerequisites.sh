@@ -7,7 +7,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-PACKAGES=(docker.io nginx cron openssh-server openssh-client busybox-static curl procps shellcheck)
+PACKAGES=(docker.io nginx cron openssh-server openssh-client busybox-static curl procps shellcheck debootstrap apache2-utils openssl)
 
 install_missing_packages() {
   local missing=()
