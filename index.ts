@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { deployFleet } from "./components/fleet";
 import { formatIssues, loadFleet } from "./config/load";
-import { buildHostBundle } from "./host/bundle";
+import { buildHostBundle } from "./tooling/host-bundle";
 
 const NAMESPACE = "conductor";
 
@@ -38,7 +38,7 @@ const fleet = readFleet();
 const { services } = deployFleet({
   fleet,
   privateKey: new pulumi.Config(NAMESPACE).getSecret("sshPrivateKey"),
-  bundleSha256: buildHostBundle().sha256,
+  bundle: buildHostBundle(),
 });
 
 export const serviceIds = fleet.services.map((s) => s.id);

@@ -8,7 +8,7 @@ module.exports = {
       testEnvironment: "node",
       transform: tsJest,
       testMatch: [
-        "<rootDir>/{components,config,host,provider,operator}/**/*.test.ts",
+        "<rootDir>/{components,config,host,provider,protocol,operator,tooling}/**/*.test.ts",
         "<rootDir>/ci/**/*.test.ts",
       ],
     },

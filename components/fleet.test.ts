@@ -61,7 +61,7 @@ async function deploy(input: RawFleetInput, privateKey?: string) {
       fleet: loaded.fleet,
       // Plain on purpose: the component itself must make the connection secret.
       privateKey: privateKey === undefined ? undefined : pulumi.output(privateKey),
-      bundleSha256: "bundle-sha",
+      bundle: { path: "/build/conductor-host.js", sha256: "bundle-sha" },
     });
   });
 }
@@ -144,6 +144,7 @@ describe("deployFleet with secret services and an SSH key", () => {
   it("installs the agent with the local connection in the clear and without a key", () => {
     expect(inputsOf(AGENT, "local")).toStrictEqual({
       connection: LOCAL,
+      bundlePath: "/build/conductor-host.js",
       bundleSha256: "bundle-sha",
     });
   });
@@ -151,6 +152,7 @@ describe("deployFleet with secret services and an SSH key", () => {
   it("installs the agent with the SSH connection secret, key included", () => {
     expect(inputsOf(AGENT, "app-1")).toStrictEqual({
       connection: sshConnection,
+      bundlePath: "/build/conductor-host.js",
       bundleSha256: "bundle-sha",
     });
   });

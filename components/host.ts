@@ -1,13 +1,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Host as HostConfig } from "../config/model";
-import type { Connection } from "../provider/transport";
+import type { Connection } from "../protocol/connection";
+import { COMPONENT_TYPES } from "../protocol/names";
 import { Agent } from "./resources";
 
 export interface HostArgs {
   host: HostConfig;
   /** The SSH private key (conductor:sshPrivateKey); without it, the ssh-agent is used. */
   privateKey?: pulumi.Output<string>;
-  bundleSha256: string;
+  bundle: HostBundle;
+}
+
+/** The host command as the program built it: a file on this machine, and its sha256. */
+export interface HostBundle {
+  path: string;
+  sha256: string;
 }
 
 /** A machine of the fleet: how to reach it, and the `conductor` command installed there. */
@@ -16,11 +23,15 @@ export class Host extends pulumi.ComponentResource {
   readonly agent: Agent;
 
   constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("conductor:index:Host", name, {}, opts);
+    super(COMPONENT_TYPES.host, name, {}, opts);
     this.connection = hostConnection(args.host, args.host.local ? undefined : args.privateKey);
     this.agent = new Agent(
       name,
-      { connection: this.connection, bundleSha256: args.bundleSha256 },
+      {
+        connection: this.connection,
+        bundlePath: args.bundle.path,
+        bundleSha256: args.bundle.sha256,
+      },
       { parent: this },
     );
     this.registerOutputs({ connection: this.connection });

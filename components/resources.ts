@@ -1,18 +1,21 @@
 // The custom resources of the `fleet` provider (provider/): what the deploy
 // creates on a host. Each registers its inputs; outputs come back from the host.
 import * as pulumi from "@pulumi/pulumi";
-import type { HealthCheckSpec } from "../host/protocol";
-import type { Connection } from "../provider/transport";
+import { RESOURCE_TYPES } from "../protocol/names";
+import type { HealthCheckSpec } from "../protocol/requests";
+import type { Connection } from "../protocol/connection";
 
 export interface AgentArgs {
   connection: pulumi.Input<Connection>;
+  /** The built host command on this machine; its content is what counts (bundleSha256). */
+  bundlePath: string;
   bundleSha256: pulumi.Input<string>;
 }
 
 /** The `conductor` command installed on a host. */
 export class Agent extends pulumi.CustomResource {
   constructor(name: string, args: AgentArgs, opts?: pulumi.CustomResourceOptions) {
-    super("fleet:index:Agent", name, args, opts);
+    super(RESOURCE_TYPES.agent, name, args, opts);
   }
 }
 
@@ -36,7 +39,7 @@ export class Container extends pulumi.CustomResource {
   declare readonly hostPort: pulumi.Output<number | null>;
 
   constructor(name: string, args: ContainerArgs, opts?: pulumi.CustomResourceOptions) {
-    super("fleet:index:Container", name, { ...args, name: undefined, hostPort: undefined }, opts);
+    super(RESOURCE_TYPES.container, name, { ...args, name: undefined, hostPort: undefined }, opts);
   }
 }
 
@@ -49,7 +52,7 @@ export interface NginxSiteArgs {
 /** /etc/nginx/conf.d/conductor-<id>.conf on a host, checked and reloaded. */
 export class NginxSite extends pulumi.CustomResource {
   constructor(name: string, args: NginxSiteArgs, opts?: pulumi.CustomResourceOptions) {
-    super("fleet:index:NginxSite", name, args, opts);
+    super(RESOURCE_TYPES.nginxSite, name, args, opts);
   }
 }
 
@@ -67,7 +70,7 @@ export interface ReleaseArgs {
 /** The containers of a service's current release on a host; the rest of the service's containers are stopped. */
 export class Release extends pulumi.CustomResource {
   constructor(name: string, args: ReleaseArgs, opts?: pulumi.CustomResourceOptions) {
-    super("fleet:index:Release", name, args, opts);
+    super(RESOURCE_TYPES.release, name, args, opts);
   }
 }
 
@@ -87,6 +90,6 @@ export class CronFile extends pulumi.CustomResource {
   declare readonly jobs: pulumi.Output<number>;
 
   constructor(name: string, args: CronFileArgs, opts?: pulumi.CustomResourceOptions) {
-    super("fleet:index:CronFile", name, { ...args, jobs: undefined }, opts);
+    super(RESOURCE_TYPES.cronFile, name, { ...args, jobs: undefined }, opts);
   }
 }

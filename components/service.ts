@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Service as ServiceConfig } from "../config/model";
+import { childNames, COMPONENT_TYPES } from "../protocol/names";
 import type { Host } from "./host";
 import { renderNginxSite } from "./nginx-config";
 import { Container, CronFile, NginxSite, Release } from "./resources";
@@ -14,7 +15,7 @@ export interface ServiceArgs {
  * with nginx, a site whose upstream lists that host's containers; and the
  * release, which stops the service's other containers.
  *
- * Order, all by dependencies (SPEC section 3): every new container of the
+ * Order, all by dependencies (README: "What a deploy does"): every new container of the
  * service, on every host, is healthy before any host's nginx changes (a host
  * that fails leaves the others serving the old release too); then the cron
  * file; then the release, which stops the old containers; Pulumi's deletes of
@@ -26,7 +27,7 @@ export class Service extends pulumi.ComponentResource {
   private readonly env: pulumi.Input<Record<string, string>>;
 
   constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("conductor:index:Service", name, {}, opts);
+    super(COMPONENT_TYPES.service, name, {}, opts);
     const { service } = args;
     this.env = service.envIsSecret ? pulumi.secret(service.env) : service.env;
     const onHost = service.hosts.map((hostName) => {
@@ -51,7 +52,7 @@ export class Service extends pulumi.ComponentResource {
       { length: service.replicas },
       (_, slot) =>
         new Container(
-          `${service.name}-${hostName}-${slot}`,
+          childNames.container(service.name, hostName, slot),
           {
             connection: host.connection,
             serviceId: service.id,
@@ -87,7 +88,7 @@ export class Service extends pulumi.ComponentResource {
       }),
     );
     return new NginxSite(
-      `${service.name}-${hostName}-nginx`,
+      childNames.nginxSite(service.name, hostName),
       { connection: host.connection, serviceId: service.id, config },
       { parent: this, dependsOn: [host.agent, ...this.containers] },
     );
@@ -95,7 +96,7 @@ export class Service extends pulumi.ComponentResource {
 
   private cronOn(host: Host, hostName: string, service: ServiceConfig, site?: NginxSite): CronFile {
     return new CronFile(
-      `${service.name}-${hostName}-cron`,
+      childNames.cronFile(service.name, hostName),
       {
         connection: host.connection,
         serviceId: service.id,
@@ -117,7 +118,7 @@ export class Service extends pulumi.ComponentResource {
     before: (NginxSite | CronFile | undefined)[],
   ): Release {
     return new Release(
-      `${service.name}-${hostName}-release`,
+      childNames.release(service.name, hostName),
       {
         connection: host.connection,
         serviceId: service.id,

@@ -2,15 +2,11 @@
  * Last step: a draft without problems becomes the Fleet, with every default applied.
  * Only called when parsing and checks found nothing, so a missing part here is a bug.
  */
+import { serviceId } from "../protocol/rules";
 import type { Draft } from "./parse";
 import type { Fleet, Host, Http, Service } from "./model";
 import { DEFAULTS } from "./schema";
 import type { ParsedHost, ParsedService } from "./schema";
-
-/** Names containers, the nginx file, the cron file and `conductor run --id`. */
-export function serviceId(app: string, service: string, stack: string): string {
-  return `${app}_${service}_${stack}`;
-}
 
 function must<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`config: built a fleet without ${what}; check first`);

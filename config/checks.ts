@@ -2,15 +2,15 @@
  * Second pass: rules that look across fields, one small function each. They run on the draft,
  * so a check skips whatever did not parse (its shape problem is already reported).
  */
-import { serviceId } from "./build";
+import { serviceId } from "../protocol/rules";
 import { show } from "./issues";
 import type { Path, PathIssue } from "./issues";
 import type { Draft, DraftService } from "./parse";
-import { REVISION } from "./schema";
+import { REVISION, REVISION_RULE } from "../protocol/rules";
 
 export type Check = (draft: Draft) => PathIssue[];
 
-const REVISION_RULE = "expected a git commit SHA of 7 to 40 lowercase hex digits";
+const EXPECTED_REVISION = `expected ${REVISION_RULE}`;
 /** distribution/reference's grammar: lowercase path components, optional registry[:port]. */
 const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
@@ -46,7 +46,7 @@ export function ensureRevisionIsHex(draft: Draft): PathIssue[] {
   ];
   return revisions
     .filter(([, rev]) => rev !== undefined && !REVISION.test(rev))
-    .map(([path, rev]) => got(draft, path, REVISION_RULE, rev));
+    .map(([path, rev]) => got(draft, path, EXPECTED_REVISION, rev));
 }
 
 /** The tag deployed is the revision, so a tag or digest in `image` would be ambiguous. */

@@ -25,7 +25,7 @@ export function withApp(fields: Record<string, unknown>, overrides: Partial<RawF
   return rawInput({ services: { app: { image: IMAGE, ...fields } }, ...overrides });
 }
 
-/** The configuration of SPEC section 2, with the secret DATABASE_URL decrypted as Pulumi does. */
+/** The example configuration of the README ("Configuration"), with the secret DATABASE_URL decrypted as Pulumi does. */
 export function specInput(): RawFleetInput {
   return {
     project: "conductor",

@@ -393,7 +393,7 @@ describe("loadFleet reports every problem at once", () => {
 });
 
 describe("loadFleet accepts", () => {
-  it("the configuration of SPEC section 2", () => {
+  it("the example configuration of the README", () => {
     const expected: Fleet = {
       app: "gocardless",
       stack: "production",

@@ -9,7 +9,6 @@ import { z } from "zod";
 /** Names become parts of container names, file names and ids: `<app>_<service>_<stack>`. */
 export const NAME = /^[a-z0-9][a-z0-9-]*$/;
 export const NAME_RULE = `lowercase letters, digits and "-", starting with a letter or digit`;
-export const REVISION = /^[0-9a-f]{7,40}$/;
 const USER = /^[a-z_][a-z0-9_-]*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SERVER_NAME = /^[A-Za-z0-9._*-]+$/;

@@ -1,5 +1,6 @@
 // Parses the command lines operators (and cron) type, into typed options.
 import minimist from "minimist";
+import { REVISION, REVISION_RULE } from "../protocol/rules";
 import { type RunOptions, UsageError } from "./run";
 
 /**
@@ -22,9 +23,9 @@ export function parseRunArgs(argv: string[]): RunOptions {
   });
   if (unknown.length > 0) throw new UsageError(`unknown option ${unknown[0]}\n${RUN_USAGE}`);
   if (!args.id) throw new UsageError(`--id is required\n${RUN_USAGE}`);
-  if (args.revision !== undefined && !/^[0-9a-f]{7,40}$/.test(args.revision)) {
+  if (args.revision !== undefined && !REVISION.test(args.revision)) {
     throw new UsageError(
-      `--revision must be 7-40 lowercase hex, got ${JSON.stringify(args.revision)}`,
+      `--revision: expected ${REVISION_RULE}, got ${JSON.stringify(args.revision)}`,
     );
   }
   return {

@@ -5,7 +5,7 @@ import * as net from "node:net";
 import * as docker from "./docker";
 import { probe, sleep } from "./health";
 import { withHostLock } from "./lock";
-import type { ContainerSpec, ContainerStopRequest, StartedContainer } from "./protocol";
+import type { ContainerSpec, ContainerStopRequest, StartedContainer } from "../protocol/requests";
 import { containerName, removeRecord, writeRecord } from "./records";
 
 const PORT_BASE = 20000;

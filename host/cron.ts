@@ -1,12 +1,12 @@
 // `conductor cron install|remove`: /etc/cron.d/conductor-<id>, from the app's
-// generate-cron run in the new revision (SPEC section 5). Written next to its
+// generate-cron run in the new revision (README: "Recurring tasks"). Written next to its
 // final name under a name cron ignores (it has a dot), then renamed, so cron
 // never reads half a file; an invalid crontab fails the deploy and leaves the
 // old file in place.
 import * as fs from "node:fs";
 import { cronFileName, formatProblems, wrapCrontab } from "./crontab";
 import { CRON_DIR } from "./paths";
-import type { CronInstallRequest, CronRemoveRequest } from "./protocol";
+import type { CronInstallRequest, ServiceRequest } from "../protocol/requests";
 import { runCaptured } from "./run";
 
 const cronPath = (serviceId: string) => `${CRON_DIR}/${cronFileName(serviceId)}`;
@@ -35,10 +35,7 @@ export async function cronInstall(
   return { jobs: result.jobs.length };
 }
 
-export async function cronRemove(
-  req: CronRemoveRequest,
-  log: (line: string) => void,
-): Promise<void> {
+export async function cronRemove(req: ServiceRequest, log: (line: string) => void): Promise<void> {
   const path = cronPath(req.serviceId);
   if (!fs.existsSync(path)) return;
   fs.rmSync(path);

@@ -1,5 +1,5 @@
 // Turns an app's `generate-cron` output (a user crontab, what `crontab -l` prints) into
-// /etc/cron.d/conductor-<id> (SPEC section 5): blank lines, comments and NAME=value lines are
+// /etc/cron.d/conductor-<id> (README: "Recurring tasks"): blank lines, comments and NAME=value lines are
 // kept as they are, and each job runs in a container of the deployed revision:
 //
 //   <schedule>  <user>  <conductor> run --id <id> --revision <sha> [--lock] [--env NAME]... -- <shell> -c '<command>'[%<input>]
@@ -19,7 +19,8 @@
 // Tested against models of Vixie/cronie, Debian and NetBSD cron in crontab.test.ts, and by hand
 // under Debian's cron with testdata/crontab/debian-cron-check.sh.
 import { CronExpressionParser } from "cron-parser";
-import { shellQuote } from "../provider/quote";
+import { shellQuote } from "../protocol/quote";
+import { CONDUCTOR_BIN, REVISION } from "../protocol/rules";
 
 export interface WrapOptions {
   /** e.g. "gocardless_cron_production" ([a-z0-9_-]). */
@@ -48,7 +49,6 @@ export interface CronJob {
 export type WrapResult =
   { ok: true; file: string; jobs: CronJob[] } | { ok: false; problems: CrontabProblem[] };
 
-const DEFAULT_CONDUCTOR = "/usr/local/bin/conductor";
 // Cron's default PATH is /usr/bin:/bin; conductor is `#!/usr/bin/env node` and node or docker
 // may live in /usr/local/bin. Debian's /etc/crontab sets the same PATH.
 const HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -110,11 +110,11 @@ interface Settings {
 
 /** Options come from validated config; a bad one is a bug, so it throws. */
 function settings(options: WrapOptions): Settings {
-  const conductorPath = options.conductorPath ?? DEFAULT_CONDUCTOR;
+  const conductorPath = options.conductorPath ?? CONDUCTOR_BIN;
   const user = options.user ?? "root";
   const checks: [string, string, RegExp][] = [
     ["serviceId", options.serviceId, /^[a-z0-9_-]+$/],
-    ["revision", options.revision, /^[0-9a-f]{7,40}$/],
+    ["revision", options.revision, REVISION],
     ["conductorPath", conductorPath, SAFE_PATH],
     ["user", user, /^[a-z_][a-z0-9_.-]*$/],
   ];

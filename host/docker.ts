@@ -114,7 +114,7 @@ export async function createContainer(o: CreateOptions): Promise<string> {
       PortBindings: port
         ? { [port]: [{ HostIp: "127.0.0.1", HostPort: String(o.publish!.hostPort) }] }
         : undefined,
-      // conductor supervises containers itself (SPEC section 6): no Docker restart policy.
+      // conductor supervises containers itself (host/supervise/): no Docker restart policy.
       RestartPolicy: { Name: "no" },
     },
   };

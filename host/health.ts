@@ -1,5 +1,5 @@
 import * as http from "node:http";
-import type { HealthCheckSpec } from "./protocol";
+import type { HealthCheckSpec } from "../protocol/requests";
 
 export type Probe = { healthy: true } | { healthy: false; reason: string };
 

@@ -1,4 +1,5 @@
-// The `conductor` command installed on every host (SPEC section 4). The deploy
+// The `conductor` command installed on every host (README: "One-off tasks and
+// consoles", "Supervision"). The deploy
 // calls its subcommands with a JSON request on stdin; operators call `run`,
 // `status`, `pause` and `resume` by hand.
 import { containerDown, containerUp } from "./container";
@@ -9,23 +10,45 @@ import { releaseApply, releaseRemove } from "./release";
 import { runOneOff, UsageError } from "./run";
 import { restartInBackground, startInBackground } from "./supervise/daemon";
 import { supervise } from "./supervise/loop";
+import {
+  type AnswerOf,
+  checkRequest,
+  type HostCommand,
+  isHostCommand,
+  ProtocolError,
+  type RequestOf,
+} from "../protocol/requests";
 import { collectStatus, formatStatus, pause, resume } from "./supervise/status";
 
 export const VERSION = "0.1.0";
 
-type Handler = (input: unknown, log: (line: string) => void) => Promise<unknown>;
+type Log = (line: string) => void;
 
-/** Subcommands that take a JSON request on stdin and print a JSON result. */
-const requestHandlers: Record<string, Handler> = {
-  "container up": (input, log) => containerUp(input as never, log),
-  "container down": (input, log) => containerDown(input as never, log),
-  "nginx apply": (input, log) => nginxApply(input as never, log),
-  "nginx remove": (input, log) => nginxRemove(input as never, log),
-  "release apply": (input, log) => releaseApply(input as never, log),
-  "cron install": (input, log) => cronInstall(input as never, log),
-  "cron remove": (input, log) => cronRemove(input as never, log),
-  "release remove": (input) => releaseRemove(input as never),
+/** The subcommands the deploy runs: a request of protocol/requests.ts in, its answer out. */
+const requestHandlers: {
+  [C in HostCommand]: (request: RequestOf<C>, log: Log) => Promise<AnswerOf<C> | void>;
+} = {
+  "container up": containerUp,
+  "container down": containerDown,
+  "nginx apply": nginxApply,
+  "nginx remove": nginxRemove,
+  "release apply": releaseApply,
+  "release remove": releaseRemove,
+  "cron install": cronInstall,
+  "cron remove": cronRemove,
 };
+
+/** Validates the request before anything acts on it; the provider validates the answer. */
+async function handleRequest<C extends HostCommand>(command: C, input: string, log: Log) {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(input);
+  } catch {
+    throw new ProtocolError(`invalid request for conductor ${command}: not JSON`);
+  }
+  const handler = requestHandlers[command] as (r: RequestOf<C>, log: Log) => Promise<unknown>;
+  return (await handler(checkRequest(command, parsed), log)) ?? {};
+}
 
 const USAGE = `usage: conductor <command>
 
@@ -67,10 +90,9 @@ const log = (line: string) => process.stderr.write(`conductor: ${line}\n`);
 
 export async function main(argv: string[]): Promise<number> {
   const key = argv.slice(0, 2).join(" ");
-  const handler = requestHandlers[key];
-  if (handler) {
-    const result = await handler(JSON.parse(await readStdin()), log);
-    process.stdout.write(`${JSON.stringify(result ?? {})}\n`);
+  if (isHostCommand(key)) {
+    const result = await handleRequest(key, await readStdin(), log);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   }
   if (argv[0] === "run") return runOneOff(parseRunArgs(argv.slice(1)), log);

@@ -5,7 +5,7 @@ import { exec, execOk } from "./exec";
 import { sleep } from "./health";
 import { withHostLock } from "./lock";
 import { nginxConf } from "./paths";
-import type { NginxApplyRequest, NginxRemoveRequest } from "./protocol";
+import type { NginxApplyRequest, ServiceRequest } from "../protocol/requests";
 import { writeFileAtomic } from "./records";
 
 const DRAIN_TIMEOUT_MS = 60_000;
@@ -32,10 +32,7 @@ export async function nginxApply(
   });
 }
 
-export async function nginxRemove(
-  req: NginxRemoveRequest,
-  log: (line: string) => void,
-): Promise<void> {
+export async function nginxRemove(req: ServiceRequest, log: (line: string) => void): Promise<void> {
   const path = nginxConf(req.serviceId);
   await withHostLock("nginx", async () => {
     if (!fs.existsSync(path)) return;

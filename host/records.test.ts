@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
-import type { ContainerSpec } from "./protocol";
+import type { ContainerSpec } from "../protocol/requests";
 
 type Records = typeof import("./records");
 

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as crypto from "node:crypto";
 import { containerRecord, containersDir, saltFile, STATE_DIR } from "./paths";
-import type { ContainerSpec } from "./protocol";
+import type { ContainerSpec } from "../protocol/requests";
 
 export interface ContainerRecord {
   name: string;

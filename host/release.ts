@@ -9,7 +9,7 @@ import * as docker from "./docker";
 import { LABELS, serviceLock } from "./container";
 import { withHostLock } from "./lock";
 import { releaseFile, releasesDir } from "./paths";
-import type { ReleaseRemoveRequest, ReleaseRequest } from "./protocol";
+import type { ServiceRequest, ReleaseRequest } from "../protocol/requests";
 import { readRecords, removeRecord, writeFileAtomic } from "./records";
 
 const DEFAULT_STOP_SECONDS = 30;
@@ -46,7 +46,7 @@ async function stopAll(
   );
 }
 
-export async function releaseRemove(req: ReleaseRemoveRequest): Promise<void> {
+export async function releaseRemove(req: ServiceRequest): Promise<void> {
   fs.rmSync(releaseFile(req.serviceId), { force: true });
 }
 

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as docker from "./docker";
 import { withTryLock } from "./lock";
 import { releaseFile, releasesDir } from "./paths";
-import type { ReleaseRequest } from "./protocol";
+import type { ReleaseRequest } from "../protocol/requests";
 
 export const RUN_LABEL = "conductor.run";
 

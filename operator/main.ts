@@ -4,7 +4,9 @@
 import { spawn } from "node:child_process";
 import minimist from "minimist";
 import type { Fleet, Host } from "../config/model";
-import { CONDUCTOR_BIN, type Connection, hostCommand } from "../provider/transport";
+import type { Connection } from "../protocol/connection";
+import { CONDUCTOR_BIN } from "../protocol/rules";
+import { hostCommand } from "../provider/transport";
 import { readStack } from "./stack";
 
 const USAGE = `usage: npx conductor run --stack <stack> --service <name> [--host <host>] [--revision <sha>]

@@ -3,6 +3,7 @@
 // (whose Go provider the proxy here refuses); its resources call the
 // `conductor` host command with requests on stdin.
 import type * as pulumi from "@pulumi/pulumi";
+import { RESOURCE_TYPES, type ResourceType } from "../protocol/names";
 import { agentHandler } from "./resources/agent";
 import { containerHandler } from "./resources/container";
 import { cronFileHandler } from "./resources/cron-file";
@@ -12,12 +13,12 @@ import type { ResourceHandler } from "./resources/types";
 
 export const PROVIDER_VERSION = "0.1.0";
 
-const handlers: Record<string, ResourceHandler> = {
-  "fleet:index:Agent": agentHandler,
-  "fleet:index:Container": containerHandler,
-  "fleet:index:CronFile": cronFileHandler,
-  "fleet:index:NginxSite": nginxSiteHandler,
-  "fleet:index:Release": releaseHandler,
+const handlers: Record<ResourceType, ResourceHandler> = {
+  [RESOURCE_TYPES.agent]: agentHandler,
+  [RESOURCE_TYPES.container]: containerHandler,
+  [RESOURCE_TYPES.cronFile]: cronFileHandler,
+  [RESOURCE_TYPES.nginxSite]: nginxSiteHandler,
+  [RESOURCE_TYPES.release]: releaseHandler,
 };
 
 /** urn:pulumi:<stack>::<project>::<parent types$>type::<name> */
@@ -27,7 +28,7 @@ export function typeOfUrn(urn: string): string {
 }
 
 function handlerFor(urn: string): ResourceHandler {
-  const handler = handlers[typeOfUrn(urn)];
+  const handler = handlers[typeOfUrn(urn) as ResourceType] as ResourceHandler | undefined;
   if (!handler) throw new Error(`unknown resource type ${typeOfUrn(urn)}`);
   return handler;
 }

@@ -6,22 +6,21 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { shellJoin } from "./quote";
+import type { Connection } from "../protocol/connection";
+import { shellJoin } from "../protocol/quote";
+import {
+  type AnswerOf,
+  argvOf,
+  checkAnswer,
+  type HostCommand,
+  type RequestOf,
+} from "../protocol/requests";
+import { CONDUCTOR_BIN } from "../protocol/rules";
 
-export interface Connection {
-  host: string; // the name in conductor:hosts
-  address: string;
-  local: boolean;
-  user: string;
-  port: number;
-  privateKey?: string;
-}
-
-export const CONDUCTOR_BIN = "/usr/local/bin/conductor";
+export type { Connection };
 
 export class HostCommandError extends Error {}
 
-/** Runs `argv` on the host with `input` on stdin; resolves to its stdout. */
 /**
  * The program and arguments that run `argv` on the host: `argv` itself on the
  * local host, else ssh (with a terminal when `tty`).
@@ -56,14 +55,35 @@ export function runOnHost(conn: Connection, argv: string[], input: string): Prom
   });
 }
 
-/** Runs a conductor subcommand with a JSON request and parses its JSON answer. */
-export async function conductor<T>(
+/** Runs `argv` on the host with `input` on stdin; resolves to its stdout. */
+export type RunOnHost = (conn: Connection, argv: string[], input: string) => Promise<string>;
+
+/**
+ * Runs a subcommand of the host command with its request and checks its
+ * answer (the last line of stdout) against the protocol: an older or broken
+ * host command fails here, naming the command, not later with `undefined`.
+ */
+export async function conductor<C extends HostCommand>(
   conn: Connection,
-  subcommand: string[],
-  request: unknown,
-): Promise<T> {
-  const stdout = await runOnHost(conn, [CONDUCTOR_BIN, ...subcommand], JSON.stringify(request));
-  return JSON.parse(stdout.trim().split("\n").pop() || "{}") as T;
+  command: C,
+  request: RequestOf<C>,
+  run: RunOnHost = runOnHost,
+): Promise<AnswerOf<C>> {
+  const stdout = await run(conn, [CONDUCTOR_BIN, ...argvOf(command)], JSON.stringify(request));
+  const last = stdout.trim().split("\n").pop() ?? "";
+  let answer: unknown;
+  try {
+    answer = JSON.parse(last);
+  } catch {
+    throw new HostCommandError(
+      `host ${conn.host}: conductor ${command} answered ${last ? "something that is not JSON" : "nothing"}`,
+    );
+  }
+  try {
+    return checkAnswer(command, answer);
+  } catch (err) {
+    throw new HostCommandError(`host ${conn.host}: ${(err as Error).message}`);
+  }
 }
 
 function describeFailure(conn: Connection, code: number | null, stderr: string): string {
@@ -73,7 +93,7 @@ function describeFailure(conn: Connection, code: number | null, stderr: string):
   return stderr.replace(/^conductor: /gm, "") || `exit code ${code}`;
 }
 
-function sshArgs(conn: Connection, argv: string[]): string[] {
+export function sshArgs(conn: Connection, argv: string[]): string[] {
   const args = [
     "-o",
     "BatchMode=yes",

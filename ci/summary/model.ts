@@ -1,15 +1,16 @@
 // What a deploy will do, per service and host, from a preview's changes:
 // conductor's resource types and naming (components/) read back.
+import { COMPONENT_TYPES, hostOfChildName, RESOURCE_TYPES } from "../../protocol/names";
 import { type Change, changesOf, differingKeys, type Effect } from "./changes";
 import { type Digest, type Inputs, isHidden, isRecord, urnStack } from "./digest";
 import { envChange, type EnvChange } from "./env";
 
 const STACK = "pulumi:pulumi:Stack";
-const SERVICE = "conductor:index:Service";
-const HOST = "conductor:index:Host";
-const AGENT = "fleet:index:Agent";
-const CONTAINER = "fleet:index:Container";
-const RELEASE = "fleet:index:Release";
+const SERVICE = COMPONENT_TYPES.service;
+const HOST = COMPONENT_TYPES.host;
+const AGENT = RESOURCE_TYPES.agent;
+const CONTAINER = RESOURCE_TYPES.container;
+const RELEASE = RESOURCE_TYPES.release;
 /** Container inputs with a column of their own; the rest of a replacement's reasons go to `also`. */
 const SHOWN_INPUTS = new Set(["revision", "env", "connection", "slot"]);
 
@@ -73,17 +74,13 @@ function isKnownType(c: Change): boolean {
   return [STACK, SERVICE, HOST, AGENT].includes(c.type);
 }
 
-/** A service's child is named `${service}-${host}-${suffix}` (components/service.ts). */
+/** The host a service's child is on: its connection says, else its name (protocol/names.ts). */
 function hostOf(child: Change, service: string): string {
   for (const inputs of [child.after, child.before]) {
     const connection = inputs?.connection;
     if (isRecord(connection) && typeof connection.host === "string") return connection.host;
   }
-  const rest = child.name.startsWith(`${service}-`)
-    ? child.name.slice(service.length + 1)
-    : child.name;
-  const cut = rest.lastIndexOf("-");
-  return cut > 0 ? rest.slice(0, cut) : rest;
+  return hostOfChildName(service, child.name);
 }
 
 function groupRows(changes: Change[], services: Map<string, Change>): Row[] {

@@ -1,6 +1,6 @@
 // What the supervisor does about one container in one pass: a pure function of
 // what should run, what Docker shows, and what the supervisor remembers, so
-// the rules can be read (and tested) as a table. SPEC section 6.
+// the rules can be read (and tested) as a table. README: "Supervision".
 
 /** What Docker shows for a container, with the health probe if it runs. */
 export type Observed =

@@ -8,7 +8,7 @@ import * as docker from "../docker";
 import { probe, sleep } from "../health";
 import { withHostLock, withTryLock } from "../lock";
 import { pausedFile, releasesDir, supervisorPidFile, supervisorStatusFile } from "../paths";
-import type { ReleaseRequest } from "../protocol";
+import type { ReleaseRequest } from "../../protocol/requests";
 import {
   type ContainerRecord,
   readJsonFiles,

@@ -3,14 +3,16 @@
 // atomically. A new bundle is an update, never a replacement (a replacement's
 // late delete would remove the file). Deleting leaves the command in place:
 // other stacks on the host may use it, and it is inert on its own.
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import { HOST_BUNDLE, sha256 } from "../../host/bundle";
 import { reveal } from "../secrets";
-import { CONDUCTOR_BIN, runOnHost, type Connection } from "../transport";
+import type { Connection } from "../../protocol/connection";
+import { CONDUCTOR_BIN } from "../../protocol/rules";
+import { runOnHost } from "../transport";
 import { diffWith } from "./diff";
 import type { ResourceHandler } from "./types";
 
-// Supervision (SPEC section 6): a systemd unit that restarts the supervisor
+// Supervision (README: "Supervision"): a systemd unit that restarts the supervisor
 // when it dies, where systemd runs; elsewhere cron starts it every minute
 // unless one runs. Either way the running one is replaced by the new version.
 const SUPERVISION_SCRIPT = `
@@ -54,9 +56,10 @@ mv -f "$tmp" "${CONDUCTOR_BIN}"
 ${SUPERVISION_SCRIPT}`;
 
 async function install(inputs: Record<string, unknown>): Promise<void> {
-  const code = fs.readFileSync(HOST_BUNDLE);
-  if (sha256(code) !== inputs.bundleSha256) {
-    throw new Error(`${HOST_BUNDLE} changed while deploying; run the deploy again`);
+  const bundlePath = String(inputs.bundlePath);
+  const code = fs.readFileSync(bundlePath);
+  if (crypto.createHash("sha256").update(code).digest("hex") !== inputs.bundleSha256) {
+    throw new Error(`${bundlePath} changed while deploying; run the deploy again`);
   }
   await runOnHost(
     reveal<Connection>(inputs.connection),

@@ -2,9 +2,10 @@
 // replaces it, and Pulumi replaces create-first: the new container is started
 // and healthy before anything that depends on it changes, and the old one is
 // stopped at the very end of the deploy.
-import type { ContainerSpec, ContainerStopRequest, StartedContainer } from "../../host/protocol";
+import type { ContainerSpec, ContainerStopRequest } from "../../protocol/requests";
 import { reveal } from "../secrets";
-import { conductor, type Connection } from "../transport";
+import type { Connection } from "../../protocol/connection";
+import { conductor } from "../transport";
 import { diffWith } from "./diff";
 import type { ResourceHandler } from "./types";
 
@@ -29,7 +30,7 @@ export const containerHandler: ResourceHandler = {
 
   async create(inputs) {
     const conn = reveal<Connection>(inputs.connection);
-    const started = await conductor<StartedContainer>(conn, ["container", "up"], specOf(inputs));
+    const started = await conductor(conn, "container up", specOf(inputs));
     // Outputs keep the inputs as the engine sent them, so secrets stay wrapped.
     return {
       id: started.name,
@@ -48,6 +49,6 @@ export const containerHandler: ResourceHandler = {
       name: String(state.name),
       stopTimeoutMs: Number(state.stopTimeoutMs),
     };
-    await conductor(conn, ["container", "down"], request);
+    await conductor(conn, "container down", request);
   },
 };

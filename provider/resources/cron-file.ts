@@ -1,15 +1,15 @@
 // fleet:index:CronFile — /etc/cron.d/conductor-<id> on a host. Each deploy of
 // a new revision rewrites it: the host runs the app's generate-cron in that
 // revision and wraps its jobs (host/cron.ts).
-import type { CronInstallRequest } from "../../host/protocol";
+import type { CronInstallRequest } from "../../protocol/requests";
 import { reveal } from "../secrets";
 import { serviceFileHandler } from "./service-file";
 
-export const cronFileHandler = serviceFileHandler<CronInstallRequest, { jobs: number }>({
-  apply: ["cron", "install"],
-  remove: ["cron", "remove"],
+export const cronFileHandler = serviceFileHandler({
+  apply: "cron install",
+  remove: "cron remove",
   updateOn: ["image", "revision", "env", "generate", "allowOverlap"],
-  request: (inputs) => ({
+  request: (inputs): CronInstallRequest => ({
     serviceId: String(inputs.serviceId),
     image: String(inputs.image),
     revision: String(inputs.revision),

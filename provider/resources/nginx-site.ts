@@ -1,11 +1,14 @@
 // fleet:index:NginxSite — /etc/nginx/conf.d/conductor-<id>.conf on a host,
 // checked with nginx -t and reloaded by the host command.
-import type { NginxApplyRequest } from "../../host/protocol";
+import type { NginxApplyRequest } from "../../protocol/requests";
 import { serviceFileHandler } from "./service-file";
 
-export const nginxSiteHandler = serviceFileHandler<NginxApplyRequest, unknown>({
-  apply: ["nginx", "apply"],
-  remove: ["nginx", "remove"],
+export const nginxSiteHandler = serviceFileHandler({
+  apply: "nginx apply",
+  remove: "nginx remove",
   updateOn: ["config"],
-  request: (inputs) => ({ serviceId: String(inputs.serviceId), config: String(inputs.config) }),
+  request: (inputs): NginxApplyRequest => ({
+    serviceId: String(inputs.serviceId),
+    config: String(inputs.config),
+  }),
 });

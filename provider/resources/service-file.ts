@@ -4,27 +4,32 @@
 // never by a replacement, whose late delete would remove what the update just
 // wrote. A new service id is a new file: that one is replaced.
 import { reveal } from "../secrets";
-import { conductor, type Connection } from "../transport";
+import type { Connection } from "../../protocol/connection";
+import type { AnswerOf, HostCommand, RequestOf } from "../../protocol/requests";
+import { conductor } from "../transport";
 import { diffWith } from "./diff";
 import type { ResourceHandler } from "./types";
 
-export interface ServiceFile<Request, Result> {
-  /** The host subcommands: e.g. ["nginx", "apply"] and ["nginx", "remove"]. */
-  apply: [string, string];
-  remove: [string, string];
+/** Host commands that remove a service's file or record: they take only the service id. */
+type RemoveCommand = "nginx remove" | "cron remove" | "release remove";
+
+export interface ServiceFile<Apply extends HostCommand> {
+  /** The host subcommands: e.g. "nginx apply" and "nginx remove". */
+  apply: Apply;
+  remove: RemoveCommand;
   /** Inputs whose change rewrites the file. */
   updateOn: readonly string[];
   /** The request for `apply`, from the inputs (secrets revealed). */
-  request(inputs: Record<string, unknown>): Request;
+  request(inputs: Record<string, unknown>): RequestOf<Apply>;
   /** Outputs to add from apply's answer. */
-  outputs?(result: Result): Record<string, unknown>;
+  outputs?(result: AnswerOf<Apply>): Record<string, unknown>;
 }
 
-export function serviceFileHandler<Request, Result>(
-  file: ServiceFile<Request, Result>,
+export function serviceFileHandler<Apply extends HostCommand>(
+  file: ServiceFile<Apply>,
 ): ResourceHandler {
   const apply = async (inputs: Record<string, unknown>) => {
-    const result = await conductor<Result>(
+    const result = await conductor(
       reveal<Connection>(inputs.connection),
       file.apply,
       file.request(inputs),

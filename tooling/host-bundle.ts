@@ -4,14 +4,10 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildSync } from "esbuild";
+import type { HostBundle } from "../components/host";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 export const HOST_BUNDLE = path.join(PROJECT_ROOT, "dist", "conductor-host.js");
-
-export interface HostBundle {
-  path: string;
-  sha256: string;
-}
 
 export function sha256(content: string | Buffer): string {
   return crypto.createHash("sha256").update(content).digest("hex");

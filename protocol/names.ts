@@ -1,0 +1,39 @@
+// The names the Pulumi program gives what it declares: type tokens and child
+// names. The provider dispatches on the tokens, and the CI deploy summary reads
+// both back from a preview, so they live here once.
+
+export const COMPONENT_TYPES = {
+  host: "conductor:index:Host",
+  service: "conductor:index:Service",
+} as const;
+
+/** The custom resources of the `fleet` provider. */
+export const RESOURCE_TYPES = {
+  agent: "fleet:index:Agent",
+  container: "fleet:index:Container",
+  cronFile: "fleet:index:CronFile",
+  nginxSite: "fleet:index:NginxSite",
+  release: "fleet:index:Release",
+} as const;
+
+export type ResourceType = (typeof RESOURCE_TYPES)[keyof typeof RESOURCE_TYPES];
+
+/**
+ * A service's children are named `<service>-<host>-<part>`: `part` is the
+ * replica slot of a container, or the kind of a per-host resource.
+ */
+export const childNames = {
+  container: (service: string, host: string, slot: number) => `${service}-${host}-${slot}`,
+  nginxSite: (service: string, host: string) => `${service}-${host}-nginx`,
+  cronFile: (service: string, host: string) => `${service}-${host}-cron`,
+  release: (service: string, host: string) => `${service}-${host}-release`,
+};
+
+/** The host part of a child's name (host names may hold "-", parts never do). */
+export function hostOfChildName(service: string, childName: string): string {
+  const rest = childName.startsWith(`${service}-`)
+    ? childName.slice(service.length + 1)
+    : childName;
+  const cut = rest.lastIndexOf("-");
+  return cut > 0 ? rest.slice(0, cut) : rest;
+}

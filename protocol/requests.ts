@@ -1,0 +1,150 @@
+// The contract between the deploy and the hosts: each subcommand of the host
+// command that the provider calls, the JSON request it reads on stdin and the
+// JSON answer it prints. The provider builds requests of these types; the host
+// command validates each one with these schemas before acting, and the
+// provider validates each answer, so a change to either side that the other
+// does not know fails loudly, naming the field.
+import { z } from "zod";
+import { REVISION, REVISION_RULE, SERVICE_ID } from "./rules";
+
+const serviceId = z.string().regex(SERVICE_ID, "expected a service id such as acme_web_production");
+const revision = z.string().regex(REVISION, `expected ${REVISION_RULE}`);
+/** Docker's rule for container names. */
+const containerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "expected a container name");
+const repository = z.string().min(1);
+const milliseconds = z.number().int().min(0);
+const argv = z.array(z.string());
+/** Values may hold any text but NUL (the Docker API takes them as JSON). */
+const env = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name"),
+  z.string().refine((v) => !v.includes("\0"), "a value cannot contain NUL"),
+);
+
+export const healthCheckSpec = z.strictObject({
+  path: z.string().startsWith("/"),
+  timeoutMs: milliseconds,
+  intervalMs: milliseconds,
+  deadlineMs: milliseconds,
+});
+export type HealthCheckSpec = z.infer<typeof healthCheckSpec>;
+
+/** Everything that decides what a deployed container runs; its fingerprint names it. */
+export const containerSpec = z.strictObject({
+  serviceId,
+  /** Replica slot on this host, part of the container name. */
+  slot: z.number().int().min(0),
+  image: repository,
+  revision,
+  command: argv.optional(),
+  env,
+  http: z
+    .strictObject({ port: z.number().int().min(1).max(65535), healthCheck: healthCheckSpec })
+    .optional(),
+  stopTimeoutMs: milliseconds,
+});
+export type ContainerSpec = z.infer<typeof containerSpec>;
+
+export const startedContainer = z.strictObject({
+  name: containerName,
+  /** Host port on 127.0.0.1, fixed for the container's life (moby/moby#31926). */
+  hostPort: z.number().int().min(1).max(65535).optional(),
+});
+export type StartedContainer = z.infer<typeof startedContainer>;
+
+export const containerStopRequest = z.strictObject({
+  serviceId,
+  name: containerName,
+  stopTimeoutMs: milliseconds,
+});
+export type ContainerStopRequest = z.infer<typeof containerStopRequest>;
+
+export const nginxApplyRequest = z.strictObject({ serviceId, config: z.string() });
+export type NginxApplyRequest = z.infer<typeof nginxApplyRequest>;
+
+/** Removing one of a service's files or records names only the service. */
+export const serviceRequest = z.strictObject({ serviceId });
+export type ServiceRequest = z.infer<typeof serviceRequest>;
+
+/**
+ * A service's release on a host: what it runs (for `conductor run` and cron,
+ * also when it has no long-running containers) and the containers of the
+ * current deploy; applying it stops the service's other containers.
+ */
+export const releaseRequest = z.strictObject({
+  serviceId,
+  image: repository,
+  revision,
+  command: argv.optional(),
+  env,
+  containers: z.array(containerName),
+  supervise: z.boolean(),
+});
+export type ReleaseRequest = z.infer<typeof releaseRequest>;
+
+/** Install the service's cron file: run `generate` in the new revision, wrap its crontab. */
+export const cronInstallRequest = z.strictObject({
+  serviceId,
+  image: repository,
+  revision,
+  env,
+  generate: argv.min(1),
+  allowOverlap: z.boolean(),
+});
+export type CronInstallRequest = z.infer<typeof cronInstallRequest>;
+
+export const cronInstalled = z.strictObject({ jobs: z.number().int().min(0) });
+
+/** The answer of commands that only report success. */
+export const done = z.strictObject({});
+
+/** Every subcommand the deploy runs on a host, with its request and answer. */
+export const HOST_COMMANDS = {
+  "container up": { request: containerSpec, answer: startedContainer },
+  "container down": { request: containerStopRequest, answer: done },
+  "nginx apply": { request: nginxApplyRequest, answer: done },
+  "nginx remove": { request: serviceRequest, answer: done },
+  "release apply": { request: releaseRequest, answer: done },
+  "release remove": { request: serviceRequest, answer: done },
+  "cron install": { request: cronInstallRequest, answer: cronInstalled },
+  "cron remove": { request: serviceRequest, answer: done },
+} as const;
+
+export type HostCommand = keyof typeof HOST_COMMANDS;
+export type RequestOf<C extends HostCommand> = z.infer<(typeof HOST_COMMANDS)[C]["request"]>;
+export type AnswerOf<C extends HostCommand> = z.infer<(typeof HOST_COMMANDS)[C]["answer"]>;
+
+export const isHostCommand = (key: string): key is HostCommand => Object.hasOwn(HOST_COMMANDS, key);
+
+/** `container up` -> ["container", "up"]: the argv of the host command. */
+export const argvOf = (command: HostCommand): string[] => command.split(" ");
+
+export class ProtocolError extends Error {}
+
+/**
+ * Checks a request or an answer against its schema. Messages name the field
+ * and what was expected, never the value: values may be secrets.
+ */
+export function check(schema: z.ZodType, value: unknown, what: string): unknown {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map(
+    (i) => `${i.path.length > 0 ? i.path.join(".") : "(the whole value)"}: ${i.message}`,
+  );
+  throw new ProtocolError(`${what}: ${problems.join("; ")}`);
+}
+
+export function checkRequest<C extends HostCommand>(command: C, value: unknown): RequestOf<C> {
+  return check(
+    HOST_COMMANDS[command].request,
+    value,
+    `invalid request for conductor ${command}`,
+  ) as RequestOf<C>;
+}
+
+export function checkAnswer<C extends HostCommand>(command: C, value: unknown): AnswerOf<C> {
+  return check(
+    HOST_COMMANDS[command].answer,
+    value,
+    `unexpected answer from conductor ${command}`,
+  ) as AnswerOf<C>;
+}
