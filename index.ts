@@ -17,9 +17,17 @@ function isSecretKey(key: string): boolean {
   return internal.isConfigSecret ? internal.isConfigSecret(key) : true;
 }
 
+/** Every key set in the namespace, without its prefix ("conductor:app" -> "app"). */
+function namespaceKeys(): string[] {
+  const prefix = `${NAMESPACE}:`;
+  return Object.keys(pulumi.runtime.allConfig())
+    .filter((k) => k.startsWith(prefix))
+    .map((k) => k.slice(prefix.length).replace(/^config:/, ""));
+}
+
 function readFleet() {
   const config = new pulumi.Config(NAMESPACE);
-  const keys = ["app", "revision", "hosts", "services"];
+  const keys = ["app", "revision", "hosts", "services", "registries"];
   const result = loadFleet({
     project: pulumi.getProject(),
     stack: pulumi.getStack(),
@@ -27,6 +35,8 @@ function readFleet() {
     revision: config.get("revision"),
     hosts: config.getObject("hosts"),
     services: config.getObject("services"),
+    registries: config.getObject("registries"),
+    keys: namespaceKeys(),
     secretKeys: new Set(keys.map((k) => `${NAMESPACE}:${k}`).filter(isSecretKey)),
   });
   // RunError: the message is the whole story, no stack trace.

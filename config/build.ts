@@ -4,7 +4,8 @@
  */
 import { serviceId } from "../protocol/rules";
 import type { Draft } from "./parse";
-import type { Fleet, Host, Http, Service } from "./model";
+import { registryOf } from "./checks";
+import type { Fleet, Host, Http, Registry, Service } from "./model";
 import { DEFAULTS } from "./schema";
 import type { ParsedHost, ParsedService } from "./schema";
 
@@ -24,13 +25,27 @@ export function buildFleet(draft: Draft): Fleet {
     const base = { name: s.name, id: serviceId(app, s.name, stack), revision };
     return toService(base, parsed, { allHosts: hostNames, envIsSecret: draft.envIsSecret });
   });
+  const registries = Object.entries(draft.registries).map(([server, r]) => ({
+    server: normalRegistry(server),
+    username: r.username,
+    password: r.password,
+  }));
   return {
     app,
     stack,
     ...(draft.revision !== undefined && { revision: draft.revision }),
     hosts,
-    services,
+    services: services.map((s) => withRegistry(s, registries)),
+    registries,
   };
+}
+
+/** Docker Hub has several names; the one an image resolves to is docker.io. */
+const normalRegistry = (server: string) => (server === "index.docker.io" ? "docker.io" : server);
+
+function withRegistry(service: Service, registries: Registry[]): Service {
+  const server = registryOf(service.image);
+  return registries.some((r) => r.server === server) ? { ...service, registry: server } : service;
 }
 
 function toHost(name: string, host: ParsedHost): Host {

@@ -81,6 +81,29 @@ export function splitImage(image: string): { repository: string; tag?: string; d
   return { repository: name.slice(0, colon), tag: name.slice(colon + 1), digest };
 }
 
+/**
+ * The registry Docker pulls an image from: the part before the first "/" when
+ * it looks like a host (has a "." or ":", is "localhost", or has capitals),
+ * else Docker Hub (distribution/reference's splitDockerDomain).
+ */
+export function registryOf(image: string): string {
+  const slash = image.indexOf("/");
+  const first = slash < 0 ? "" : image.slice(0, slash);
+  const isHost = /[.:]/.test(first) || first === "localhost" || first !== first.toLowerCase();
+  if (!isHost || first === "index.docker.io") return "docker.io";
+  return first;
+}
+
+/** Passwords reach hosts on stdin and stay secret in the state only if Pulumi encrypts them. */
+export function ensureRegistryPasswordsSecret(draft: Draft): PathIssue[] {
+  if (draft.registriesAreSecret) return [];
+  return Object.keys(draft.registries).map((server) => {
+    const path: Path = ["registries", server, "password"];
+    const command = `pulumi config set --secret --path 'conductor:registries["${server}"].password'`;
+    return { path, message: `expected a secret (set it with ${command}), got a plain value` };
+  });
+}
+
 /** A local host is driven without SSH: a user or port would be silently ignored. */
 export function ensureLocalHostHasNoSsh(draft: Draft): PathIssue[] {
   return Object.entries(draft.hosts).flatMap(([name, host]) => {
@@ -181,4 +204,5 @@ export const CHECKS: readonly Check[] = [
   ensureServiceHostsUnique,
   ensureListenUnique,
   ensureIdsUnique,
+  ensureRegistryPasswordsSecret,
 ];

@@ -402,6 +402,7 @@ describe("loadFleet accepts", () => {
         { name: "app-1", address: "10.0.1.11", local: false, user: "deploy", port: 22 },
         { name: "app-2", address: "10.0.1.12", local: false, user: "deploy", port: 2222 },
       ],
+      registries: [],
       services: [
         {
           name: "app",
@@ -471,6 +472,7 @@ describe("loadFleet accepts", () => {
       stack: "dev",
       revision: "abc1234",
       hosts: [{ name: "local", address: "local", local: true, user: "root", port: 22 }],
+      registries: [],
       services: [
         {
           name: "web",

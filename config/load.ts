@@ -12,9 +12,9 @@ export function loadFleet(input: RawFleetInput): LoadResult {
   const { draft, issues } = parseFleet(input);
   const found = [...issues, ...CHECKS.flatMap((check) => check(draft))];
   if (found.length === 0) return { ok: true, fleet: buildFleet(draft) };
-  const { stack, app, revision, hosts, services } = input;
+  const { stack, app, revision, hosts, services, registries } = input;
   // Stack first (it comes from the command line), then config keys in the order written.
-  const tree = { stack, app, revision, hosts, services };
+  const tree = { stack, app, revision, hosts, services, registries };
   return {
     ok: false,
     issues: inConfigOrder(found, tree).map((i) => ({

@@ -11,6 +11,12 @@ export interface RawFleetInput {
   revision?: unknown;
   hosts?: unknown;
   services?: unknown;
+  registries?: unknown;
+  /**
+   * Every key set in the conductor namespace, without the "conductor:" prefix,
+   * so that a typo (`revison`) is an error instead of being ignored.
+   */
+  keys?: readonly string[];
   /** Full config keys that are secret, e.g. "conductor:services". */
   secretKeys: ReadonlySet<string>;
 }
@@ -22,6 +28,16 @@ export interface Fleet {
   revision?: string;
   hosts: Host[];
   services: Service[];
+  /** Credentials per registry server; images of other registries are pulled anonymously. */
+  registries: Registry[];
+}
+
+export interface Registry {
+  /** As Docker names it: `registry.example.com`, `10.0.0.5:5000`, `docker.io`. */
+  server: string;
+  username: string;
+  /** Always from a secret config value. */
+  password: string;
 }
 
 export interface Host {
@@ -63,6 +79,8 @@ export interface Service {
   id: string;
   /** Repository without tag; the tag deployed is `revision`. */
   image: string;
+  /** The server of conductor:registries whose credentials pull `image`, if any. */
+  registry?: string;
   revision: string;
   command?: string[];
   hosts: string[];

@@ -14,14 +14,18 @@ import {
   hostNameSchema,
   hostSchema,
   hostsSchema,
+  registriesSchema,
+  registryNameSchema,
+  registrySchema,
   revisionSchema,
   serviceNameSchema,
   serviceSchema,
   serviceShape,
   servicesSchema,
   stackSchema,
+  TOP_LEVEL_KEYS,
 } from "./schema";
-import type { ParsedHost, ParsedService } from "./schema";
+import type { ParsedHost, ParsedRegistry, ParsedService } from "./schema";
 
 export interface DraftService {
   name: string;
@@ -43,12 +47,16 @@ export interface Draft {
   /** The hosts that parsed, by name. */
   hosts: Record<string, ParsedHost>;
   services: DraftService[];
+  /** The registries that parsed, by server. */
+  registries: Record<string, ParsedRegistry>;
+  /** conductor:registries is secret (its passwords must be). */
+  registriesAreSecret: boolean;
   /** conductor:services is secret: Pulumi cannot tell us which value under it is. */
   envIsSecret: boolean;
   isSecret(path: Path): boolean;
 }
 
-type TopKey = "app" | "revision" | "hosts" | "services";
+type TopKey = (typeof TOP_LEVEL_KEYS)[number];
 
 export function parseFleet(input: RawFleetInput): { draft: Draft; issues: PathIssue[] } {
   const issues: PathIssue[] = [];
@@ -70,9 +78,12 @@ export function parseFleet(input: RawFleetInput): { draft: Draft; issues: PathIs
     revisionSet: input.revision !== undefined,
     ...hosts,
     services: parseServices(input.services, parse),
+    registries: parseRegistries(input.registries, parse),
+    registriesAreSecret: isSecret(["registries"]),
     envIsSecret: isSecret(["services"]),
     isSecret,
   };
+  issues.push(...unknownTopLevelKeys(input.keys ?? []));
   return { draft, issues };
 }
 
@@ -90,7 +101,7 @@ type Parse = <S extends z.ZodType>(
 function secretPaths(secretKeys: ReadonlySet<string>): (path: Path) => boolean {
   const keys = [...secretKeys];
   const secretTops = new Set(
-    (["app", "revision", "hosts", "services"] as TopKey[]).filter((top) =>
+    TOP_LEVEL_KEYS.filter((top) =>
       keys.some((k) => k === `conductor:${top}` || k.startsWith(`conductor:${top}.`)),
     ),
   );
@@ -129,6 +140,28 @@ function parseHosts(raw: unknown, parse: Parse): Pick<Draft, "hostNames" | "host
     if (host) hosts[name] = host;
   }
   return { hostNames: list?.map(([name]) => name), hosts };
+}
+
+/** Keys of the namespace the program does not read: never silently ignored. */
+function unknownTopLevelKeys(keys: readonly string[]): PathIssue[] {
+  const known: readonly string[] = TOP_LEVEL_KEYS;
+  return keys
+    .filter((key) => !known.includes(key))
+    .map((key) => ({
+      path: [key],
+      message: `unknown key ${JSON.stringify(key)}, expected one of: ${known.join(", ")}`,
+    }));
+}
+
+function parseRegistries(raw: unknown, parse: Parse): Record<string, ParsedRegistry> {
+  if (raw === undefined) return {};
+  const list = parseEntries(raw, registriesSchema, registryNameSchema, parse, ["registries"]);
+  const registries: Record<string, ParsedRegistry> = {};
+  for (const [server, body] of list ?? []) {
+    const registry = parse(registrySchema, body, ["registries", server]);
+    if (registry) registries[server] = registry;
+  }
+  return registries;
 }
 
 function parseServices(raw: unknown, parse: Parse): DraftService[] {

@@ -128,9 +128,11 @@ export const hostSchema = strict(
 );
 
 /** conductor:hosts and conductor:services: names to bodies; parse.ts checks each apart. */
-function entries(what: string, example: string) {
+function entries(what: string, example: string, plural = `${what}s`) {
   return z
-    .record(z.string(), z.unknown(), { error: `expected an object of ${what}s such as ${example}` })
+    .record(z.string(), z.unknown(), {
+      error: `expected an object of ${plural} such as ${example}`,
+    })
     .refine((o) => Object.keys(o).length > 0, { error: `expected at least one ${what}` });
 }
 
@@ -210,6 +212,41 @@ export const serviceShape = {
 };
 
 export const serviceSchema = strict(serviceShape, "{ image: registry.example.com/team/app }");
+
+/** The keys of the conductor namespace; any other is a mistake, most often a typo. */
+export const TOP_LEVEL_KEYS = [
+  "app",
+  "revision",
+  "hosts",
+  "services",
+  "registries",
+  "sshPrivateKey",
+] as const;
+
+export const registriesSchema = entries(
+  "registry",
+  "{ registry.example.com: { username: deploy, password: ... } }",
+  "registries",
+);
+
+/** A registry as Docker names it: host[:port], the part of an image name before the first "/". */
+export const registryNameSchema = text(
+  "expected a registry server such as registry.example.com or 10.0.0.5:5000",
+  (s) =>
+    /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?$/.test(
+      s,
+    ),
+);
+
+export const registrySchema = strict(
+  {
+    username: text("expected a user name without spaces", (s) => /^\S+$/.test(s)),
+    password: text("expected a non-empty password", (s) => s.length > 0 && noNul(s)),
+  },
+  "{ username: deploy, password: ... }",
+);
+
+export type ParsedRegistry = z.output<typeof registrySchema>;
 
 export type ParsedHost = z.output<typeof hostSchema>;
 export type ParsedService = z.output<typeof serviceSchema>;

@@ -44,6 +44,10 @@ export function readStack(stack: string, configFile?: string): StackConfig {
     revision: raw("revision"),
     hosts: json("hosts"),
     services: json("services"),
+    registries: json("registries"),
+    keys: Object.keys(config)
+      .filter((k) => k.startsWith("conductor:"))
+      .map((k) => k.slice("conductor:".length)),
     secretKeys: new Set(Object.keys(config).filter((k) => config[k].secret)),
   });
   if (!result.ok) throw new Error(formatIssues(result.issues));
