@@ -47,6 +47,19 @@ import_tarball() {
   docker import --change 'CMD ["/bin/bash"]' "$tarball" "$image" >/dev/null
 }
 
+# What debootstrap mounted in a root file system (/proc, /sys, /dev/pts), deepest first.
+unmount_under() {
+  awk -v dir="$1/" 'index($2, dir) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done
+}
+# An earlier build that was killed left its work directory (we hold the lock).
+for stale in "${TMPDIR:-/tmp}"/conductor-fleet-image-*; do
+  [ -d "$stale" ] || continue
+  unmount_under "$stale"
+  rm -rf --one-file-system "$stale"
+done
+
 if [ -s "$tarball" ]; then
   say "Importing the fleet host image from $tarball"
   import_tarball
@@ -64,8 +77,8 @@ cleanup() {
   for proc in /proc/[0-9]*; do
     if [ "$(readlink "$proc/root" 2>/dev/null)" = "$rootfs" ]; then kill -9 "${proc#/proc/}" 2>/dev/null || true; fi
   done
-  for m in proc sys dev/pts dev; do umount -l "$rootfs/$m" 2>/dev/null || true; done
-  rm -rf "$work" "$tarball.partial"
+  unmount_under "$work"
+  rm -rf --one-file-system "$work" "$tarball.partial"
 }
 trap cleanup EXIT
 
@@ -131,7 +144,11 @@ note "importing into Docker"
 tar -C "$rootfs" --numeric-owner -cf "$tarball.partial" .
 mv "$tarball.partial" "$tarball"
 import_tarball
-# Older keys' tarballs are of no use any more.
+# Older keys' tarballs and images are of no use any more (an image a
+# container still uses stays).
 for old in "$cache"/host-*.tar; do [ "$old" = "$tarball" ] || rm -f "$old"; done
+docker image ls conductor-fleet-host --format '{{.Repository}}:{{.Tag}}' | while read -r old; do
+  [ "$old" = "$image" ] || docker image rm "$old" >/dev/null 2>&1 || true
+done
 note "built $image in $((SECONDS - started)) s ($(du -sh "$tarball" | cut -f1))"
 echo "$image"

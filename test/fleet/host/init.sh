@@ -3,7 +3,7 @@
 # and sshd at every boot, reaps orphans, and on SIGTERM (docker stop, docker
 # restart) stops them, dockerd first and cleanly, as a host's shutdown would.
 set -u
-# shellcheck source=daemons.sh
+# shellcheck source=test/fleet/host/daemons.sh
 . /fleet/daemons.sh
 
 shutdown() {

@@ -8,6 +8,6 @@ case "$2" in start | stop) ;; *) echo "usage: service.sh <daemon> <start|stop>" 
 if [ "$FLEET_INIT" = systemd ]; then
   exec systemctl "$2" "$1"
 fi
-# shellcheck source=daemons.sh
+# shellcheck source=test/fleet/host/daemons.sh
 . /fleet/daemons.sh
 "daemon_$2" "$1"
