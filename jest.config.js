@@ -19,5 +19,12 @@ module.exports = {
       testMatch: ["<rootDir>/test/e2e/**/*.test.ts"],
       setupFilesAfterEnv: ["<rootDir>/test/e2e/setup.ts"],
     },
+    {
+      displayName: "fleet",
+      testEnvironment: "node",
+      transform: tsJest,
+      testMatch: ["<rootDir>/test/fleet/**/*.test.ts"],
+      setupFilesAfterEnv: ["<rootDir>/test/e2e/setup.ts"],
+    },
   ],
 };
