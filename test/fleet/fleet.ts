@@ -584,7 +584,7 @@ function frontConfig(record: FleetRecord, port: number): string {
     "worker_shutdown_timeout 3s;",
     "events { worker_connections 1024; }",
     "http {",
-    `  access_log ${path.join(p.front, "access.log")} buffer=32k flush=1s;`,
+    `  access_log ${path.join(p.front, "access.log")} combined buffer=32k flush=1s;`,
     ...temp,
     "  upstream fleet {",
     ...servers,
