@@ -1,54 +1,53 @@
 // `conductor container up|down`: start one deployed container and wait until
 // it is healthy, or stop one gracefully. The deploy calls these once per
-// container; Pulumi's create-before-delete order does the rest.
-import * as net from "node:net";
-import * as docker from "./docker";
-import { probe, sleep } from "./health";
-import { withHostLock } from "./lock";
+// container; Pulumi's create-before-delete order does the rest
+// (docs/architecture.md, "The deploy, in order").
+import { type HostEffects, hostEffects, type Log } from "./effects";
+import { containerName } from "./naming";
+import { LABELS, LOCKS } from "./store";
 import type { ContainerSpec, ContainerStopRequest, StartedContainer } from "../protocol/requests";
-import { containerName, removeRecord, writeRecord } from "./records";
 
 const PORT_BASE = 20000;
 const PORT_RANGE = 10000;
 const LOG_LINES = 30;
 
-export const LABELS = {
-  service: "conductor.service",
-  slot: "conductor.slot",
-  port: "conductor.port",
-};
+/** What createAndStart needs; the supervisor recreates containers with it too. */
+export type StartEffects = Pick<HostEffects, "docker" | "locks" | "random" | "canListen">;
+export type ContainerEffects = StartEffects & Pick<HostEffects, "store" | "probe" | "clock">;
 
 export async function containerUp(
   spec: ContainerSpec,
-  log: (line: string) => void,
+  log: Log,
+  fx: ContainerEffects = hostEffects(),
 ): Promise<StartedContainer> {
-  const name = containerName(spec);
-  const existing = await docker.inspectContainer(name);
+  const name = containerName(spec, fx.store.salt());
+  const existing = await fx.docker.inspectContainer(name);
   let hostPort = existing ? portLabel(existing.labels) : undefined;
   if (existing?.status === "running") {
     log(`${name}: already running (an earlier deploy started it), checking its health`);
   } else {
-    if (existing) await docker.removeContainer(name);
-    await ensureImage(spec, log);
-    hostPort = await createAndStart(spec, name, hostPort);
+    if (existing) await fx.docker.removeContainer(name);
+    await ensureImage(spec, log, fx);
+    hostPort = await createAndStart(spec, name, hostPort, fx);
     log(`${name}: started${hostPort ? ` on 127.0.0.1:${hostPort}` : ""}`);
   }
-  await waitHealthyOrRemove(spec, name, hostPort);
-  writeRecord({ name, hostPort, spec });
+  await waitHealthyOrRemove(spec, name, hostPort, fx);
+  // Only now: a record tells the supervisor and the release that it is deployed.
+  fx.store.writeContainer({ name, hostPort, spec });
   return { name, hostPort };
 }
 
 export async function containerDown(
   req: ContainerStopRequest,
-  log: (line: string) => void,
+  log: Log,
+  fx: Pick<HostEffects, "docker" | "store" | "locks"> = hostEffects(),
 ): Promise<void> {
   // Under the service's lock, the record goes first: from then on the
-  // supervisor leaves this container alone (host/supervise/loop.ts).
-  await withHostLock(serviceLock(req.serviceId), async () => {
-    removeRecord(req.name);
-    const seconds = Math.ceil(req.stopTimeoutMs / 1000);
-    await docker.stopContainer(req.name, seconds);
-    await docker.removeContainer(req.name);
+  // supervisor leaves this container alone (supervise/loop.ts).
+  await fx.locks.hold(LOCKS.service(req.serviceId), async () => {
+    fx.store.removeContainer(req.name);
+    await fx.docker.stopContainer(req.name, Math.ceil(req.stopTimeoutMs / 1000));
+    await fx.docker.removeContainer(req.name);
   });
   log(`${req.name}: stopped and removed`);
 }
@@ -58,87 +57,72 @@ function portLabel(labels: Record<string, string>): number | undefined {
   return Number.isInteger(port) && port > 0 ? port : undefined;
 }
 
-async function ensureImage(spec: ContainerSpec, log: (line: string) => void): Promise<void> {
+async function ensureImage(spec: ContainerSpec, log: Log, fx: Pick<HostEffects, "docker">) {
   const ref = `${spec.image}:${spec.revision}`;
-  if (await docker.imageExists(ref)) return;
+  if (await fx.docker.imageExists(ref)) return;
   log(`${ref}: not on this host, pulling`);
-  await docker.pullImage(spec.image, spec.revision);
+  await fx.docker.pullImage(spec.image, spec.revision);
 }
 
-/** The lock the deploy and the supervisor take before stopping or starting a service's containers. */
-export const serviceLock = (serviceId: string) => `service-${serviceId}`;
-
 /**
- * Creates and starts the container (keeping `keepPort` when given); takes
- * the host's port lock. The supervisor recreates containers with it too.
+ * Creates and starts the container (keeping `keepPort` when given), under
+ * the host's port lock so two containers never pick the same free port.
  */
 export async function createAndStart(
   spec: ContainerSpec,
   name: string,
-  keepPort?: number,
+  keepPort: number | undefined,
+  fx: StartEffects,
 ): Promise<number | undefined> {
-  return withHostLock("ports", () => createAndStartLocked(spec, name, keepPort));
-}
-
-async function createAndStartLocked(
-  spec: ContainerSpec,
-  name: string,
-  keepPort?: number,
-): Promise<number | undefined> {
-  const hostPort = spec.http ? (keepPort ?? (await freePort())) : undefined;
-  await docker.createContainer({
-    name,
-    image: `${spec.image}:${spec.revision}`,
-    command: spec.command,
-    env: spec.env,
-    stopTimeoutSeconds: Math.ceil(spec.stopTimeoutMs / 1000),
-    labels: {
-      [LABELS.service]: spec.serviceId,
-      [LABELS.slot]: String(spec.slot),
-      ...(hostPort ? { [LABELS.port]: String(hostPort) } : {}),
-    },
-    publish: spec.http && hostPort ? { containerPort: spec.http.port, hostPort } : undefined,
+  return fx.locks.hold(LOCKS.ports, async () => {
+    const hostPort = spec.http ? (keepPort ?? (await freePort(fx))) : undefined;
+    await fx.docker.createContainer({
+      name,
+      image: `${spec.image}:${spec.revision}`,
+      command: spec.command,
+      env: spec.env,
+      stopTimeoutSeconds: Math.ceil(spec.stopTimeoutMs / 1000),
+      labels: {
+        [LABELS.service]: spec.serviceId,
+        [LABELS.slot]: String(spec.slot),
+        ...(hostPort ? { [LABELS.port]: String(hostPort) } : {}),
+      },
+      publish: spec.http && hostPort ? { containerPort: spec.http.port, hostPort } : undefined,
+    });
+    try {
+      await fx.docker.startContainer(name);
+    } catch (err) {
+      await fx.docker.removeContainer(name);
+      throw err;
+    }
+    return hostPort;
   });
-  try {
-    await docker.startContainer(name);
-  } catch (err) {
-    await docker.removeContainer(name);
-    throw err;
-  }
-  return hostPort;
 }
 
 /** A port no conductor container holds (running or not) and nothing listens on. */
-async function freePort(): Promise<number> {
+async function freePort(fx: StartEffects): Promise<number> {
   const taken = new Set(
-    (await docker.listContainers(LABELS.port)).map((c) => Number(c.labels[LABELS.port])),
+    (await fx.docker.listContainers(LABELS.port)).map((c) => Number(c.labels[LABELS.port])),
   );
-  const start = Math.floor(Math.random() * PORT_RANGE);
+  const start = Math.floor(fx.random.fraction() * PORT_RANGE);
   for (let i = 0; i < PORT_RANGE; i++) {
     const port = PORT_BASE + ((start + i) % PORT_RANGE);
-    if (!taken.has(port) && (await canListen(port))) return port;
+    if (!taken.has(port) && (await fx.canListen(port))) return port;
   }
   throw new Error(`no free port in 127.0.0.1:${PORT_BASE}-${PORT_BASE + PORT_RANGE - 1}`);
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
 }
 
 async function waitHealthyOrRemove(
   spec: ContainerSpec,
   name: string,
   hostPort: number | undefined,
+  fx: ContainerEffects,
 ) {
-  const failure = await waitHealthy(spec, name, hostPort);
+  const failure = await waitHealthy(spec, name, hostPort, fx);
   if (!failure) return;
-  const logs = await docker.containerLogs(name, LOG_LINES);
-  await docker.removeContainer(name);
-  removeRecord(name);
+  const logs = await fx.docker.containerLogs(name, LOG_LINES);
+  await fx.docker.removeContainer(name);
+  fx.store.removeContainer(name);
   throw new Error(
     `${name} did not become healthy: ${failure}\n--- last ${LOG_LINES} log lines of ${name} ---\n${logs.trimEnd() || "(no output)"}`,
   );
@@ -148,24 +132,25 @@ async function waitHealthyOrRemove(
 async function waitHealthy(
   spec: ContainerSpec,
   name: string,
-  hostPort?: number,
+  hostPort: number | undefined,
+  fx: ContainerEffects,
 ): Promise<string | undefined> {
   const check = spec.http?.healthCheck;
-  const deadline = Date.now() + (check?.deadlineMs ?? 2000);
+  const deadline = fx.clock.now() + (check?.deadlineMs ?? 2000);
   let last = "not checked yet";
   for (;;) {
-    const state = await docker.inspectContainer(name);
+    const state = await fx.docker.inspectContainer(name);
     if (!state || state.status !== "running") {
       return `the container ${state ? `exited with code ${state.exitCode}` : "disappeared"}`;
     }
     if (check && hostPort) {
-      const result = await probe(hostPort, check);
+      const result = await fx.probe(hostPort, check);
       if (result.healthy) return undefined;
       last = `GET ${check.path} on port ${hostPort}: ${result.reason}`;
-    } else if (Date.now() >= deadline) {
+    } else if (fx.clock.now() >= deadline) {
       return undefined; // no health check: running at the end of the grace period is healthy
     }
-    if (Date.now() >= deadline) return `${last} (deadline ${check?.deadlineMs}ms)`;
-    await sleep(check?.intervalMs ?? 250);
+    if (fx.clock.now() >= deadline) return `${last} (deadline ${check?.deadlineMs}ms)`;
+    await fx.clock.sleep(check?.intervalMs ?? 250);
   }
 }

@@ -1,22 +1,25 @@
 // `conductor cron install|remove`: /etc/cron.d/conductor-<id>, from the app's
-// generate-cron run in the new revision (README: "Recurring tasks"). Written next to its
-// final name under a name cron ignores (it has a dot), then renamed, so cron
+// generate-cron run in the new revision (README: "Recurring tasks"). Written
+// atomically (files.ts: under a name cron ignores, then renamed), so cron
 // never reads half a file; an invalid crontab fails the deploy and leaves the
 // old file in place.
-import * as fs from "node:fs";
 import { cronFileName, formatProblems, wrapCrontab } from "./crontab";
-import { CRON_DIR } from "./paths";
+import { type HostEffects, hostEffects, type Log } from "./effects";
 import type { CronInstallRequest, ServiceRequest } from "../protocol/requests";
 import { runCaptured } from "./run";
 
-const cronPath = (serviceId: string) => `${CRON_DIR}/${cronFileName(serviceId)}`;
+export type CronEffects = Pick<HostEffects, "docker" | "random" | "cronDir">;
 
 export async function cronInstall(
   req: CronInstallRequest,
-  log: (line: string) => void,
+  log: Log,
+  fx: CronEffects = hostEffects(),
 ): Promise<{ jobs: number }> {
+  const name = cronFileName(req.serviceId);
+  const path = fx.cronDir.path(name);
   const image = `${req.image}:${req.revision}`;
-  const crontab = await runCaptured(image, req.generate, req.env, `${req.serviceId}-generate-cron`);
+  const label = `${req.serviceId}-generate-cron`;
+  const crontab = await runCaptured(image, req.generate, req.env, label, fx);
   const result = wrapCrontab(crontab, {
     serviceId: req.serviceId,
     revision: req.revision,
@@ -24,20 +27,19 @@ export async function cronInstall(
   });
   if (!result.ok) {
     throw new Error(
-      `${req.generate.join(" ")} printed an invalid crontab; ${cronPath(req.serviceId)} is unchanged:\n${formatProblems(result.problems)}`,
+      `${req.generate.join(" ")} printed an invalid crontab; ${path} is unchanged:\n${formatProblems(result.problems)}`,
     );
   }
-  const path = cronPath(req.serviceId);
-  const tmp = `${CRON_DIR}/.${cronFileName(req.serviceId)}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, result.file, { mode: 0o644 });
-  fs.renameSync(tmp, path);
+  fx.cronDir.write(name, result.file);
   log(`${path}: ${result.jobs.length} job(s) at revision ${req.revision}`);
   return { jobs: result.jobs.length };
 }
 
-export async function cronRemove(req: ServiceRequest, log: (line: string) => void): Promise<void> {
-  const path = cronPath(req.serviceId);
-  if (!fs.existsSync(path)) return;
-  fs.rmSync(path);
-  log(`${path}: removed`);
+export async function cronRemove(
+  req: ServiceRequest,
+  log: Log,
+  fx: Pick<HostEffects, "cronDir"> = hostEffects(),
+): Promise<void> {
+  const name = cronFileName(req.serviceId);
+  if (fx.cronDir.remove(name)) log(`${fx.cronDir.path(name)}: removed`);
 }

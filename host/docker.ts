@@ -297,3 +297,38 @@ export function demultiplex(buffer: Buffer): string {
   }
   return Buffer.concat(parts).toString("utf8");
 }
+
+/** The calls conductor makes, as one object: the host handlers take it as an effect (effects.ts). */
+export interface DockerClient {
+  createContainer: typeof createContainer;
+  startContainer: typeof startContainer;
+  stopContainer: typeof stopContainer;
+  restartContainer: typeof restartContainer;
+  killContainer: typeof killContainer;
+  waitContainer: typeof waitContainer;
+  removeContainer: typeof removeContainer;
+  inspectContainer: typeof inspectContainer;
+  listContainers: typeof listContainers;
+  imageExists: typeof imageExists;
+  imageTags: typeof imageTags;
+  pullImage: typeof pullImage;
+  containerLogs: typeof containerLogs;
+  containerOutput: typeof containerOutput;
+}
+
+export const dockerClient: DockerClient = {
+  createContainer,
+  startContainer,
+  stopContainer,
+  restartContainer,
+  killContainer,
+  waitContainer,
+  removeContainer,
+  inspectContainer,
+  listContainers,
+  imageExists,
+  imageTags,
+  pullImage,
+  containerLogs,
+  containerOutput,
+};

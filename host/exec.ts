@@ -33,17 +33,3 @@ export function exec(file: string, args: string[], options: ExecOptions = {}): P
     child.stdin.end(options.input ?? "");
   });
 }
-
-/** Like exec, but a non-zero exit is an error carrying the program's stderr. */
-export async function execOk(
-  file: string,
-  args: string[],
-  options: ExecOptions = {},
-): Promise<string> {
-  const result = await exec(file, args, options);
-  if (result.code !== 0) {
-    const detail = (result.stderr || result.stdout).trim();
-    throw new Error(`${file} ${args[0] ?? ""} failed (exit ${result.code}): ${detail}`);
-  }
-  return result.stdout;
-}

@@ -29,4 +29,4 @@ export function probe(port: number, check: HealthCheckSpec): Promise<Probe> {
   });
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

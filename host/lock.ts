@@ -1,48 +1,56 @@
 import * as fs from "node:fs";
+import * as path from "node:path";
 import * as lockfile from "proper-lockfile";
-import { locksDir } from "./paths";
 
-/**
- * Runs `fn` holding a host-wide lock named `name`, so concurrent deploy steps on
- * one host (parallel container starts, nginx applies of different services) do
- * not interleave. A lock left by a killed process goes stale after 10 seconds.
- */
-export async function withHostLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  fs.mkdirSync(locksDir(), { recursive: true, mode: 0o700 });
-  const release = await lockfile.lock(`${locksDir()}/${name}`, {
-    realpath: false,
-    stale: 10_000,
-    retries: { retries: 1200, minTimeout: 50, maxTimeout: 100, factor: 1 },
-  });
-  try {
-    return await fn();
-  } finally {
-    await release();
-  }
+/** Host-wide locks by name (store.ts LOCKS), so concurrent conductor processes on a host do not interleave. */
+export interface Locks {
+  /** Runs `fn` holding the lock `name`, waiting (up to about two minutes) for it. */
+  hold<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Runs `fn` holding the lock if it is free; undefined, without running, when another process holds it. */
+  tryHold<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
 }
 
-/**
- * Runs `fn` if the lock `name` is free, holding it meanwhile; resolves to
- * undefined without running when another process holds it. The holder
- * refreshes the lock while it runs, so a long job keeps it and a killed one
- * loses it within a minute.
- */
-export async function withTryLock<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
-  fs.mkdirSync(locksDir(), { recursive: true, mode: 0o700 });
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(`${locksDir()}/${name}`, {
-      realpath: false,
-      stale: 60_000,
-      retries: 0,
-    });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ELOCKED") return undefined;
-    throw err;
-  }
-  try {
-    return await fn();
-  } finally {
-    await release();
-  }
+/** Locks as proper-lockfile directories in `dir` (the store's locks/, made root-only). */
+export function fileLocks(dir: string): Locks {
+  const lockPath = (name: string) => {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return path.join(dir, name);
+  };
+  return {
+    // Deploy steps (parallel container starts, nginx applies of different
+    // services) wait for each other; a lock left by a killed process goes
+    // stale after 10 seconds.
+    async hold(name, fn) {
+      const release = await lockfile.lock(lockPath(name), {
+        realpath: false,
+        stale: 10_000,
+        retries: { retries: 1200, minTimeout: 50, maxTimeout: 100, factor: 1 },
+      });
+      try {
+        return await fn();
+      } finally {
+        await release();
+      }
+    },
+    // The holder refreshes the lock while it runs, so a long job (the
+    // supervisor, a cron job) keeps it and a killed one loses it within a minute.
+    async tryHold(name, fn) {
+      let release: () => Promise<void>;
+      try {
+        release = await lockfile.lock(lockPath(name), {
+          realpath: false,
+          stale: 60_000,
+          retries: 0,
+        });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ELOCKED") return undefined;
+        throw err;
+      }
+      try {
+        return await fn();
+      } finally {
+        await release();
+      }
+    },
+  };
 }

@@ -1,22 +1,21 @@
 // Container names on a host: a fingerprint of the whole spec, keyed by a
-// per-host salt in CONDUCTOR_STATE_DIR (a temp dir here).
+// per-host salt in the state store (a temp dir here).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
 import type { ContainerSpec } from "../protocol/requests";
+import { canonicalJson, containerName as nameWithSalt } from "./naming";
+import { HostStore } from "./store";
 
-type Records = typeof import("./records");
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "conductor-records-"));
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "conductor-naming-"));
 const stateDir = path.join(tmp, "state");
-let records: Records;
-
-beforeAll(async () => {
-  // paths.ts reads the variable when it is first imported.
-  process.env.CONDUCTOR_STATE_DIR = stateDir;
-  records = await import("./records");
-});
+const store = new HostStore(stateDir);
+const records = {
+  canonicalJson,
+  // What `container up` does: the name under this host's salt, made on first use.
+  containerName: (spec: ContainerSpec) => nameWithSalt(spec, store.salt()),
+};
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

@@ -4,52 +4,65 @@
 // release, so the containers it stops receive no new requests. Normally those
 // are the ones Pulumi is about to delete anyway; it also catches containers a
 // killed deploy started but never recorded in the Pulumi state.
-import * as fs from "node:fs";
-import * as docker from "./docker";
-import { LABELS, serviceLock } from "./container";
-import { withHostLock } from "./lock";
-import { releaseFile, releasesDir } from "./paths";
-import type { ServiceRequest, ReleaseRequest } from "../protocol/requests";
-import { readRecords, removeRecord, writeFileAtomic } from "./records";
+import { type HostEffects, hostEffects, type Log } from "./effects";
+import { LABELS, LOCKS, type ReleaseRecord } from "./store";
+import type { ReleaseRequest, ServiceRequest } from "../protocol/requests";
 
 const DEFAULT_STOP_SECONDS = 30;
 
+export type ReleaseEffects = Pick<HostEffects, "docker" | "store" | "locks">;
+
+/** The release as the host keeps it: the request's fields, in the order earlier versions wrote them. */
+export function releaseRecordOf(req: ReleaseRequest): ReleaseRecord {
+  return {
+    serviceId: req.serviceId,
+    image: req.image,
+    revision: req.revision,
+    command: req.command,
+    env: req.env,
+    containers: req.containers,
+    supervise: req.supervise,
+  };
+}
+
 export async function releaseApply(
   req: ReleaseRequest,
-  log: (line: string) => void,
+  log: Log,
+  fx: ReleaseEffects = hostEffects(),
 ): Promise<void> {
-  fs.mkdirSync(releasesDir(), { recursive: true, mode: 0o700 });
-  writeFileAtomic(releaseFile(req.serviceId), JSON.stringify(req, null, 2), 0o600);
+  fx.store.writeRelease(releaseRecordOf(req));
   const keep = new Set(req.containers);
-  const strays = (await docker.listContainers(`${LABELS.service}=${req.serviceId}`)).filter(
+  const strays = (await fx.docker.listContainers(`${LABELS.service}=${req.serviceId}`)).filter(
     (c) => !keep.has(c.name),
   );
-  const stopSeconds = stopSecondsByName();
-  await withHostLock(serviceLock(req.serviceId), () =>
-    stopAll(strays, stopSeconds, req.serviceId, log),
+  await fx.locks.hold(LOCKS.service(req.serviceId), () =>
+    Promise.all(strays.map((c) => stopStray(c.name, req.serviceId, log, fx))),
   );
 }
 
-async function stopAll(
-  strays: { name: string }[],
-  stopSeconds: Map<string, number>,
-  serviceId: string,
-  log: (line: string) => void,
+/** Record first, as in `container down`: the supervisor must not bring it back. */
+async function stopStray(name: string, serviceId: string, log: Log, fx: ReleaseEffects) {
+  const seconds = stopSeconds(name, log, fx);
+  fx.store.removeContainer(name);
+  await fx.docker.stopContainer(name, seconds);
+  await fx.docker.removeContainer(name);
+  log(`${name}: stopped and removed (not part of the release of ${serviceId})`);
+}
+
+/** The container's own stop timeout, from its record; a container the deploy never recorded gets 30 s. */
+function stopSeconds(name: string, log: Log, fx: ReleaseEffects): number {
+  const record = fx.store.readContainer(name);
+  if (record.status === "ok") return Math.ceil(record.value.spec.stopTimeoutMs / 1000);
+  if (record.status !== "missing") {
+    log(`${name}: ${record.message}; stopping it with the default ${DEFAULT_STOP_SECONDS}s`);
+  }
+  return DEFAULT_STOP_SECONDS;
+}
+
+export async function releaseRemove(
+  req: ServiceRequest,
+  _log?: Log,
+  fx: Pick<HostEffects, "store"> = hostEffects(),
 ): Promise<void> {
-  await Promise.all(
-    strays.map(async (c) => {
-      removeRecord(c.name);
-      await docker.stopContainer(c.name, stopSeconds.get(c.name) ?? DEFAULT_STOP_SECONDS);
-      await docker.removeContainer(c.name);
-      log(`${c.name}: stopped and removed (not part of the release of ${serviceId})`);
-    }),
-  );
-}
-
-export async function releaseRemove(req: ServiceRequest): Promise<void> {
-  fs.rmSync(releaseFile(req.serviceId), { force: true });
-}
-
-function stopSecondsByName(): Map<string, number> {
-  return new Map(readRecords().map((r) => [r.name, Math.ceil(r.spec.stopTimeoutMs / 1000)]));
+  fx.store.removeRelease(req.serviceId);
 }

@@ -1,62 +1,44 @@
 // `conductor supervise [--once]`: keeps every deployed container of every
 // supervised, unpaused service running and healthy, from the desired state the
 // deploy left on the host (releases and container records). One pass at most
-// every 5 seconds; the rules for one container are in decide.ts.
-import * as fs from "node:fs";
-import { createAndStart, serviceLock } from "../container";
-import * as docker from "../docker";
-import { probe, sleep } from "../health";
-import { withHostLock, withTryLock } from "../lock";
-import { pausedFile, releasesDir, supervisorPidFile, supervisorStatusFile } from "../paths";
-import type { ReleaseRequest } from "../../protocol/requests";
-import {
-  type ContainerRecord,
-  readJsonFiles,
-  readRecord,
-  readRecords,
-  writeFileAtomic,
-} from "../records";
-import { type Action, decide, freshMemory, type Memory, type Observed } from "./decide";
+// every 5 seconds; the rules for one container are in decide.ts (README:
+// "Supervision").
+import { createAndStart, type StartEffects } from "../container";
+import { type HostEffects, hostEffects, type Log } from "../effects";
+import { StoreError } from "../files";
+import { type ContainerRecord, type ContainerStatus, LOCKS, type ReleaseRecord } from "../store";
+import { type Action, decide, freshMemory, type Observed } from "./decide";
 
 export const PASS_INTERVAL_MS = 5_000;
 
-export interface ContainerStatus {
-  serviceId: string;
-  memory: Memory;
-  observed: Observed["state"];
-  healthy?: boolean;
-  lastAction?: string;
-}
+export type { ContainerStatus } from "../store";
 
 /** What the supervisor knows between passes; also written for `conductor status`. */
 export type SupervisorMemory = Map<string, ContainerStatus>;
 
-export function readReleases(): ReleaseRequest[] {
-  return readJsonFiles<ReleaseRequest>(releasesDir());
-}
+export type SuperviseEffects = StartEffects &
+  Pick<HostEffects, "store" | "probe" | "clock" | "processes">;
 
-export const isPaused = (serviceId: string) => fs.existsSync(pausedFile(serviceId));
-
-async function observe(record: ContainerRecord): Promise<Observed> {
-  const state = await docker.inspectContainer(record.name);
+async function observe(record: ContainerRecord, fx: SuperviseEffects): Promise<Observed> {
+  const state = await fx.docker.inspectContainer(record.name);
   if (!state) return { state: "missing" };
   if (state.status !== "running") return { state: "stopped" };
   const check = record.spec.http?.healthCheck;
   if (!check || !record.hostPort) return { state: "running", healthy: undefined };
-  return { state: "running", healthy: (await probe(record.hostPort, check)).healthy };
+  return { state: "running", healthy: (await fx.probe(record.hostPort, check)).healthy };
 }
 
-async function perform(action: Action, record: ContainerRecord): Promise<void> {
+async function perform(action: Action, record: ContainerRecord, fx: SuperviseEffects) {
   switch (action.kind) {
     case "recreate":
       // Same name, port and spec: nginx already points at that port.
-      await docker.removeContainer(record.name);
-      await createAndStart(record.spec, record.name, record.hostPort);
+      await fx.docker.removeContainer(record.name);
+      await createAndStart(record.spec, record.name, record.hostPort, fx);
       return;
     case "start":
-      return docker.startContainer(record.name);
+      return fx.docker.startContainer(record.name);
     case "restart":
-      return docker.restartContainer(record.name, Math.ceil(record.spec.stopTimeoutMs / 1000));
+      return fx.docker.restartContainer(record.name, Math.ceil(record.spec.stopTimeoutMs / 1000));
     case "none":
     case "wait":
       return;
@@ -72,15 +54,18 @@ async function superviseContainer(
   serviceId: string,
   name: string,
   memory: SupervisorMemory,
-  log: (line: string) => void,
+  log: Log,
+  fx: SuperviseEffects,
 ): Promise<void> {
-  await withHostLock(serviceLock(serviceId), async () => {
+  await fx.locks.hold(LOCKS.service(serviceId), async () => {
     // Read again under the lock: a deploy may have just taken it away.
-    const record = readRecord(name);
-    if (!record) return;
+    const read = fx.store.readContainer(name);
+    if (read.status === "missing") return;
+    if (read.status !== "ok") return log(`${serviceId} ${name}: not supervised: ${read.message}`);
+    const record = read.value;
     const before = memory.get(name) ?? { serviceId, memory: freshMemory(), observed: "missing" };
-    const observed = await observe(record);
-    const decision = decide(observed, before.memory, Date.now());
+    const observed = await observe(record, fx);
+    const decision = decide(observed, before.memory, fx.clock.now());
     const status: ContainerStatus = {
       serviceId,
       memory: decision.memory,
@@ -89,75 +74,112 @@ async function superviseContainer(
       lastAction: before.lastAction,
     };
     memory.set(name, status);
-    await report(decision.action, before, status, name, log);
+    report(decision.action, before, status, name, log, fx);
     try {
-      await perform(decision.action, record);
+      await perform(decision.action, record, fx);
     } catch (err) {
       log(`${serviceId} ${name}: ${decision.action.kind} failed: ${(err as Error).message}`);
     }
   });
 }
 
-async function report(
+function report(
   action: Action,
   before: ContainerStatus,
   after: ContainerStatus,
   name: string,
-  log: (line: string) => void,
+  log: Log,
+  fx: Pick<HostEffects, "clock">,
 ) {
   if (action.kind === "none") return;
   const line =
     action.kind === "wait"
       ? `waiting until ${new Date(action.untilMs).toISOString()} (${action.reason})`
-      : `${action.kind} (${action.reason}; attempt ${after.memory.attempts}, next no sooner than ${Math.round((after.memory.notBefore - Date.now()) / 1000)}s from now)`;
+      : `${action.kind} (${action.reason}; attempt ${after.memory.attempts}, next no sooner than ${Math.round((after.memory.notBefore - fx.clock.now()) / 1000)}s from now)`;
   // A back-off is announced once, not every pass.
   if (action.kind === "wait" && before.lastAction === line) return;
   after.lastAction = line;
   log(`${after.serviceId} ${name}: ${line}`);
 }
 
+/** A service's released containers, unless it is paused or not supervised. */
+async function superviseService(
+  release: ReleaseRecord,
+  recorded: Set<string>,
+  wanted: Set<string>,
+  memory: SupervisorMemory,
+  log: Log,
+  fx: SuperviseEffects,
+) {
+  if (!release.supervise || fx.store.isPaused(release.serviceId)) return;
+  // Only containers the deploy finished (recorded) and released: never
+  // one a deploy is still starting, or stopping.
+  for (const name of release.containers.filter((n) => recorded.has(n))) {
+    wanted.add(name);
+    await superviseContainer(release.serviceId, name, memory, log, fx);
+  }
+}
+
+/**
+ * One pass. A file of the store that cannot be read is reported on every
+ * pass, naming it: what it describes is not supervised until it is mended,
+ * and everything else still is.
+ */
 export async function superviseOnce(
   memory: SupervisorMemory,
-  log: (line: string) => void,
+  log: Log,
+  fx: SuperviseEffects = hostEffects(),
 ): Promise<void> {
-  const recorded = new Set(readRecords().map((r) => r.name));
+  const records = fx.store.readContainers();
+  const releases = fx.store.readReleases();
+  for (const fault of [...releases.faults, ...records.faults]) {
+    log(`${fault.name}: not supervised: ${fault.message}`);
+  }
+  const recorded = new Set(records.values.map((r) => r.name));
   const wanted = new Set<string>();
-  for (const release of readReleases()) {
-    if (!release.supervise || isPaused(release.serviceId)) continue;
-    // Only containers the deploy finished (recorded) and released: never
-    // one a deploy is still starting, or stopping.
-    for (const name of release.containers.filter((n) => recorded.has(n))) {
-      wanted.add(name);
-      await superviseContainer(release.serviceId, name, memory, log);
+  for (const release of releases.values) {
+    try {
+      await superviseService(release, recorded, wanted, memory, log, fx);
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      log(`${release.serviceId}: not supervised: ${err.message}`);
     }
   }
   for (const name of memory.keys()) if (!wanted.has(name)) memory.delete(name);
-  writeFileAtomic(
-    supervisorStatusFile(),
-    JSON.stringify({ updatedAt: Date.now(), containers: Object.fromEntries(memory) }),
-    0o600,
-  );
+  fx.store.writeSupervisorStatus({
+    updatedAt: fx.clock.now(),
+    containers: Object.fromEntries(memory),
+  });
 }
 
 /**
  * Runs passes until SIGTERM or SIGINT (then finishes the pass and releases
  * its lock), one supervisor per host: a second one exits.
  */
-export async function supervise(once: boolean, log: (line: string) => void): Promise<number> {
-  const ran = await withTryLock("supervisor", async () => {
+export async function supervise(
+  once: boolean,
+  log: Log,
+  fx: SuperviseEffects = hostEffects(),
+): Promise<number> {
+  const ran = await fx.locks.tryHold(LOCKS.supervisor, async () => {
     const memory: SupervisorMemory = new Map();
     let stopping = once;
-    const stop = () => (stopping = true);
-    process.on("SIGTERM", stop).on("SIGINT", stop);
-    fs.writeFileSync(supervisorPidFile(), `${process.pid}\n`);
-    log(`supervising (pid ${process.pid})`);
-    do {
-      const started = Date.now();
-      await superviseOnce(memory, log).catch((err: Error) => log(`pass failed: ${err.message}`));
-      while (!stopping && Date.now() < started + PASS_INTERVAL_MS) await sleep(100);
-    } while (!stopping);
+    const stopListening = fx.processes.onSignals(["SIGTERM", "SIGINT"], () => (stopping = true));
+    fx.store.writeSupervisorPid(fx.processes.pid);
+    log(`supervising (pid ${fx.processes.pid})`);
+    try {
+      do {
+        const started = fx.clock.now();
+        await superviseOnce(memory, log, fx).catch((err: Error) =>
+          log(`pass failed: ${err.message}`),
+        );
+        while (!stopping && fx.clock.now() < started + PASS_INTERVAL_MS) await fx.clock.sleep(100);
+      } while (!stopping);
+    } finally {
+      stopListening();
+    }
     if (!once) {
-      fs.rmSync(supervisorPidFile(), { force: true });
+      fx.store.removeSupervisorPid();
       log("stopped");
     }
     return 0;

@@ -1,16 +1,14 @@
 // `conductor status [--json]`, `conductor pause <id>`, `conductor resume <id>`.
-import * as fs from "node:fs";
-import * as docker from "../docker";
-import { probe } from "../health";
-import { pausedDir, pausedFile, supervisorStatusFile } from "../paths";
-import { readRecords } from "../records";
+import { type HostEffects, hostEffects } from "../effects";
+import { type Fault, StoreError } from "../files";
 import { readRelease } from "../run";
-import { isPaused, readReleases, type ContainerStatus } from "./loop";
+import type { ContainerRecord, ContainerStatus, HostStore, ReleaseRecord } from "../store";
 
 export interface ServiceStatus {
   id: string;
   revision: string;
-  supervision: "active" | "paused" | "off";
+  /** "unknown": the release cannot be read (see problems); the counts are then 0. */
+  supervision: "active" | "paused" | "off" | "unknown";
   desired: number;
   running: number;
   healthy: number;
@@ -21,57 +19,116 @@ export interface ServiceStatus {
     restarts: number;
     backoffUntil?: string;
   }[];
+  /** Files of the service the host cannot read, so conductor supervise skips them. */
+  problems: string[];
 }
 
-function supervisorMemory(): Record<string, ContainerStatus> {
-  try {
-    return (
-      JSON.parse(fs.readFileSync(supervisorStatusFile(), "utf8")) as {
-        containers: Record<string, ContainerStatus>;
-      }
-    ).containers;
-  } catch {
-    return {};
-  }
+export type StatusEffects = Pick<HostEffects, "docker" | "store" | "probe" | "clock">;
+
+function supervisorMemory(store: HostStore): Record<string, ContainerStatus> {
+  const read = store.readSupervisorStatus();
+  return read.status === "ok" ? read.value.containers : {};
 }
 
-export async function collectStatus(): Promise<ServiceStatus[]> {
-  const records = new Map(readRecords().map((r) => [r.name, r]));
-  const memory = supervisorMemory();
+export async function collectStatus(fx: StatusEffects = hostEffects()): Promise<ServiceStatus[]> {
+  const records = fx.store.readContainers();
+  const releases = fx.store.readReleases();
+  const byName = new Map(records.values.map((r) => [r.name, r]));
+  const memory = supervisorMemory(fx.store);
   const services: ServiceStatus[] = [];
-  for (const release of readReleases().sort((a, b) => a.serviceId.localeCompare(b.serviceId))) {
-    const containers = await Promise.all(
-      release.containers.map(async (name) => {
-        const state = await docker.inspectContainer(name);
-        const record = records.get(name);
-        const check = record?.spec.http?.healthCheck;
-        const healthy =
-          state?.status === "running" && check && record?.hostPort
-            ? (await probe(record.hostPort, check)).healthy
-            : undefined;
-        const m = memory[name]?.memory;
-        const backoff =
-          m && m.notBefore > Date.now() ? new Date(m.notBefore).toISOString() : undefined;
-        return {
-          name,
-          state: state?.status ?? "missing",
-          healthy,
-          restarts: m?.restarts ?? 0,
-          backoffUntil: backoff,
-        };
-      }),
-    );
-    services.push({
-      id: release.serviceId,
-      revision: release.revision,
-      supervision: !release.supervise ? "off" : isPaused(release.serviceId) ? "paused" : "active",
-      desired: release.containers.length,
-      running: containers.filter((c) => c.state === "running").length,
-      healthy: containers.filter((c) => c.healthy !== false && c.state === "running").length,
-      containers,
-    });
+  for (const release of releases.values) {
+    services.push(await serviceStatus(release, byName, memory, fx));
   }
-  return services;
+  services.push(...releases.faults.map(unreadableRelease));
+  for (const fault of records.faults) recordProblem(services, fault);
+  return services.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+async function serviceStatus(
+  release: ReleaseRecord,
+  records: Map<string, ContainerRecord>,
+  memory: Record<string, ContainerStatus>,
+  fx: StatusEffects,
+): Promise<ServiceStatus> {
+  const containers = await Promise.all(
+    release.containers.map(async (name) => {
+      const state = await fx.docker.inspectContainer(name);
+      const record = records.get(name);
+      const check = record?.spec.http?.healthCheck;
+      const healthy =
+        state?.status === "running" && check && record?.hostPort
+          ? (await fx.probe(record.hostPort, check)).healthy
+          : undefined;
+      const m = memory[name]?.memory;
+      const backoff =
+        m && m.notBefore > fx.clock.now() ? new Date(m.notBefore).toISOString() : undefined;
+      return {
+        name,
+        state: state?.status ?? "missing",
+        healthy,
+        restarts: m?.restarts ?? 0,
+        backoffUntil: backoff,
+      };
+    }),
+  );
+  const problems: string[] = [];
+  return {
+    id: release.serviceId,
+    revision: release.revision,
+    supervision: supervision(release, fx.store, problems),
+    desired: release.containers.length,
+    running: containers.filter((c) => c.state === "running").length,
+    healthy: containers.filter((c) => c.healthy !== false && c.state === "running").length,
+    containers,
+    problems,
+  };
+}
+
+function supervision(
+  release: ReleaseRecord,
+  store: HostStore,
+  problems: string[],
+): ServiceStatus["supervision"] {
+  if (!release.supervise) return "off";
+  try {
+    return store.isPaused(release.serviceId) ? "paused" : "active";
+  } catch (err) {
+    if (!(err instanceof StoreError)) throw err;
+    problems.push(`not supervised: ${err.message}`);
+    return "unknown";
+  }
+}
+
+/** A release file that cannot be read still names its service: its file name is the id. */
+function unreadableRelease(fault: Fault & { name: string }): ServiceStatus {
+  return {
+    id: fault.name,
+    revision: "-",
+    supervision: "unknown",
+    desired: 0,
+    running: 0,
+    healthy: 0,
+    containers: [],
+    problems: [`not supervised: ${fault.message}`],
+  };
+}
+
+/**
+ * A container record that cannot be read goes under the service whose release
+ * lists the container or, failing that, whose id begins its name
+ * (`<id>-<slot>-<fingerprint>`, naming.ts).
+ */
+function recordProblem(services: ServiceStatus[], fault: Fault & { name: string }) {
+  const problem = `container ${fault.name} is not supervised: ${fault.message}`;
+  const id = fault.name.replace(/-\d+-[0-9a-f]+$/, "");
+  let service =
+    services.find((s) => s.containers.some((c) => c.name === fault.name)) ??
+    services.find((s) => s.id === id);
+  if (!service) {
+    service = { ...unreadableRelease({ ...fault, name: id }), problems: [] };
+    services.push(service);
+  }
+  service.problems.push(problem);
 }
 
 export function formatStatus(services: ServiceStatus[]): string {
@@ -98,26 +155,29 @@ export function formatStatus(services: ServiceStatus[]): string {
       .join("  ")
       .trimEnd(),
   );
-  const notes = services.flatMap((s) =>
-    s.containers
+  const notes = services.flatMap((s) => [
+    ...s.containers
       .filter((c) => c.state !== "running" || c.healthy === false || c.backoffUntil)
       .map(
         (c) =>
           `  ${c.name}: ${c.state}${c.healthy === false ? ", unhealthy" : ""}${c.backoffUntil ? `, backing off until ${c.backoffUntil}` : ""}`,
       ),
-  );
+    ...s.problems.map((p) => `  ${s.id}: ${p}`),
+  ]);
   return `${[...table, ...notes].join("\n")}\n`;
 }
 
-export function pause(id: string): string {
-  readRelease(id); // a clear error for an id that is not deployed here
-  fs.mkdirSync(pausedDir(), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(pausedFile(id), `${new Date().toISOString()}\n`);
+export function pause(
+  id: string,
+  fx: Pick<HostEffects, "store" | "clock"> = hostEffects(),
+): string {
+  readRelease(id, fx.store); // a clear error for an id that is not deployed here
+  fx.store.pause(id, new Date(fx.clock.now()));
   return `${id}: paused; conductor supervise leaves it alone until \`conductor resume ${id}\``;
 }
 
-export function resume(id: string): string {
-  readRelease(id);
-  fs.rmSync(pausedFile(id), { force: true });
+export function resume(id: string, fx: Pick<HostEffects, "store"> = hostEffects()): string {
+  readRelease(id, fx.store);
+  fx.store.resume(id);
   return `${id}: supervised again`;
 }
