@@ -1,26 +1,31 @@
 // The engine hands providers secret values wrapped in a signature object (we
 // accept secrets in Configure). These helpers unwrap them for use and tell
 // whether anything was secret.
-
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+//
+// The signature constants come from the SDK module that defines them. It adds
+// nothing to the provider's start: the SDK's provider server (provider/main.ts)
+// loads that module already.
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 
 function isSecretWrapper(value: unknown): value is { value: unknown } {
   return (
     !!value &&
     typeof value === "object" &&
-    (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG
+    (value as Record<string, unknown>)[specialSigKey] === specialSecretSig
   );
 }
 
-/** A deep copy with every secret replaced by its plaintext. */
-export function reveal<T = unknown>(value: unknown): T {
+/**
+ * A deep copy with every secret replaced by its plaintext. Of unknown shape:
+ * read it through a schema (see resources/read.ts).
+ */
+export function reveal(value: unknown): unknown {
   if (isSecretWrapper(value)) return reveal(value.value);
-  if (Array.isArray(value)) return value.map((v) => reveal(v)) as T;
+  if (Array.isArray(value)) return value.map((v) => reveal(v));
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reveal(v)])) as T;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reveal(v)]));
   }
-  return value as T;
+  return value;
 }
 
 export function containsSecret(value: unknown): boolean {
@@ -30,7 +35,7 @@ export function containsSecret(value: unknown): boolean {
   return false;
 }
 
-/** Wraps a value as a secret, for outputs derived from secret inputs. */
+/** Wraps a value as a secret, the way the engine sends secret inputs. */
 export function secret(value: unknown): unknown {
-  return { [SIG_KEY]: SECRET_SIG, value };
+  return { [specialSigKey]: specialSecretSig, value };
 }
