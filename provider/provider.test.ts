@@ -1,5 +1,5 @@
-// The provider's dispatch by URN. Not proven here: create, update and delete
-// against a host (they run `conductor` there; the e2e tests cover them).
+// The provider's dispatch by URN. Each handler's create, update and delete
+// against a fake host: handlers.test.ts; against real hosts: the e2e tests.
 import { FleetProvider, typeOfUrn } from "./provider";
 import { containerHandler } from "./resources/container";
 
@@ -60,8 +60,10 @@ describe("a container update", () => {
   it("keeps the old container's outputs and stores the new connection", async () => {
     const olds = { connection: CONNECTION, image: "app", name: "s-0-abc", hostPort: 20000 };
     const moved = { ...CONNECTION, address: "10.0.1.99", local: false };
+    const run = jest.fn();
     await expect(
-      containerHandler.update(olds, { connection: moved, image: "app" }),
+      containerHandler.update(olds, { connection: moved, image: "app" }, run),
     ).resolves.toEqual({ outs: { ...olds, connection: moved } });
+    expect(run).not.toHaveBeenCalled();
   });
 });

@@ -10,6 +10,7 @@ import { cronFileHandler } from "./resources/cron-file";
 import { nginxSiteHandler } from "./resources/nginx-site";
 import { releaseHandler } from "./resources/release";
 import type { ResourceHandler } from "./resources/types";
+import { type RunOnHost, runOnHost } from "./transport";
 
 export const PROVIDER_VERSION = "0.1.0";
 
@@ -35,6 +36,12 @@ function handlerFor(urn: string): ResourceHandler {
 
 export class FleetProvider implements pulumi.provider.Provider {
   readonly version = PROVIDER_VERSION;
+  /** How handlers reach the hosts: locally or over SSH, or a fake in tests. */
+  readonly #run: RunOnHost;
+
+  constructor(run: RunOnHost = runOnHost) {
+    this.#run = run;
+  }
 
   async diff(
     _id: string,
@@ -46,7 +53,7 @@ export class FleetProvider implements pulumi.provider.Provider {
   }
 
   async create(urn: string, inputs: Record<string, unknown>) {
-    return handlerFor(urn).create(inputs);
+    return handlerFor(urn).create(inputs, this.#run);
   }
 
   async update(
@@ -55,10 +62,10 @@ export class FleetProvider implements pulumi.provider.Provider {
     olds: Record<string, unknown>,
     news: Record<string, unknown>,
   ) {
-    return handlerFor(urn).update(olds, news);
+    return handlerFor(urn).update(olds, news, this.#run);
   }
 
   async delete(_id: string, urn: string, state: Record<string, unknown>) {
-    await handlerFor(urn).delete(state);
+    await handlerFor(urn).delete(state, this.#run);
   }
 }

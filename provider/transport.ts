@@ -17,8 +17,6 @@ import {
 } from "../protocol/requests";
 import { CONDUCTOR_BIN } from "../protocol/rules";
 
-export type { Connection };
-
 export class HostCommandError extends Error {}
 
 /**
@@ -86,7 +84,8 @@ export async function conductor<C extends HostCommand>(
   }
 }
 
-function describeFailure(conn: Connection, code: number | null, stderr: string): string {
+/** Why a command on the host failed, from its exit code and stderr. */
+export function describeFailure(conn: Connection, code: number | null, stderr: string): string {
   // ssh exits 255 for its own errors (unreachable host, refused key).
   if (!conn.local && code === 255)
     return `cannot connect over SSH to ${conn.user}@${conn.address}:${conn.port}: ${stderr}`;

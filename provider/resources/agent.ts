@@ -5,12 +5,23 @@
 // other stacks on the host may use it, and it is inert on its own.
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import { reveal } from "../secrets";
-import type { Connection } from "../../protocol/connection";
+import { z } from "zod";
+import { connectionSchema } from "../../protocol/connection";
+import { RESOURCE_TYPES } from "../../protocol/names";
 import { CONDUCTOR_BIN } from "../../protocol/rules";
-import { runOnHost } from "../transport";
+import type { RunOnHost } from "../transport";
 import { diffWith } from "./diff";
+import { read } from "./read";
 import type { ResourceHandler } from "./types";
+
+const TYPE = RESOURCE_TYPES.agent;
+
+/** The connection and the built host command on this machine (tooling/host-bundle.ts). */
+const inputs = z.strictObject({
+  connection: connectionSchema,
+  bundlePath: z.string().min(1),
+  bundleSha256: z.string().regex(/^[0-9a-f]{64}$/, "expected a SHA-256 in hex"),
+});
 
 // Supervision (README: "Supervision"): a systemd unit that restarts the supervisor
 // when it dies, where systemd runs; elsewhere cron starts it every minute
@@ -43,7 +54,7 @@ fi
 `;
 
 // A fixed script: no value from config is in it.
-const INSTALL_SCRIPT = `
+export const INSTALL_SCRIPT = `
 missing=""
 for tool in docker nginx node crontab; do command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"; done
 if [ -n "$missing" ]; then echo "missing on this host:$missing (conductor needs Docker, nginx, cron and Node.js >= 18)" >&2; exit 3; fi
@@ -55,29 +66,26 @@ chmod 0755 "$tmp"
 mv -f "$tmp" "${CONDUCTOR_BIN}"
 ${SUPERVISION_SCRIPT}`;
 
-async function install(inputs: Record<string, unknown>): Promise<void> {
-  const bundlePath = String(inputs.bundlePath);
+/** Installs the bundle the inputs name, if it is still the one they name. */
+async function install(raw: Record<string, unknown>, run: RunOnHost): Promise<string> {
+  const { connection, bundlePath, bundleSha256 } = read(inputs, TYPE, "inputs", raw);
   const code = fs.readFileSync(bundlePath);
-  if (crypto.createHash("sha256").update(code).digest("hex") !== inputs.bundleSha256) {
+  if (crypto.createHash("sha256").update(code).digest("hex") !== bundleSha256) {
     throw new Error(`${bundlePath} changed while deploying; run the deploy again`);
   }
-  await runOnHost(
-    reveal<Connection>(inputs.connection),
-    ["sh", "-c", INSTALL_SCRIPT],
-    code.toString("utf8"),
-  );
+  await run(connection, ["sh", "-c", INSTALL_SCRIPT], code.toString("utf8"));
+  return connection.host;
 }
 
 export const agentHandler: ResourceHandler = {
   diff: (olds, news) => diffWith(olds, news, [], ["bundleSha256"]),
 
-  async create(inputs) {
-    await install(inputs);
-    return { id: reveal<Connection>(inputs.connection).host, outs: inputs };
+  async create(raw, run) {
+    return { id: await install(raw, run), outs: raw };
   },
 
-  async update(_olds, news) {
-    await install(news);
+  async update(_olds, news, run) {
+    await install(news, run);
     return { outs: news };
   },
 

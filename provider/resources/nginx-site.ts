@@ -1,14 +1,14 @@
 // fleet:index:NginxSite — /etc/nginx/conf.d/conductor-<id>.conf on a host,
 // checked with nginx -t and reloaded by the host command.
-import type { NginxApplyRequest } from "../../protocol/requests";
+import { RESOURCE_TYPES } from "../../protocol/names";
+import { nginxApplyRequest } from "../../protocol/requests";
+import { withConnection } from "./read";
 import { serviceFileHandler } from "./service-file";
 
 export const nginxSiteHandler = serviceFileHandler({
+  type: RESOURCE_TYPES.nginxSite,
   apply: "nginx apply",
   remove: "nginx remove",
+  inputs: withConnection(nginxApplyRequest),
   updateOn: ["config"],
-  request: (inputs): NginxApplyRequest => ({
-    serviceId: String(inputs.serviceId),
-    config: String(inputs.config),
-  }),
 });

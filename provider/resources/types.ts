@@ -1,11 +1,17 @@
 import type * as pulumi from "@pulumi/pulumi";
-/** CRUD for one resource type; inputs arrive as the engine sends them (secrets wrapped). */
+import type { RunOnHost } from "../transport";
+
+/**
+ * CRUD for one resource type. Inputs and state arrive as the engine sends them
+ * (secrets wrapped); `run` reaches the hosts (the provider's, a fake in tests).
+ */
 export interface ResourceHandler {
   diff(olds: Record<string, unknown>, news: Record<string, unknown>): pulumi.provider.DiffResult;
-  create(inputs: Record<string, unknown>): Promise<pulumi.provider.CreateResult>;
+  create(inputs: Record<string, unknown>, run: RunOnHost): Promise<pulumi.provider.CreateResult>;
   update(
     olds: Record<string, unknown>,
     news: Record<string, unknown>,
+    run: RunOnHost,
   ): Promise<pulumi.provider.UpdateResult>;
-  delete(state: Record<string, unknown>): Promise<void>;
+  delete(state: Record<string, unknown>, run: RunOnHost): Promise<void>;
 }
