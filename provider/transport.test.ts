@@ -1,0 +1,144 @@
+// How the provider reaches a host: the ssh command line (the key in a 0600
+// file, never on argv), the local host run directly, and what a failure says.
+// Not proven here: that OpenSSH accepts these options (the e2e tests use them).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Connection } from "../protocol/connection";
+import { shellJoin } from "../protocol/quote";
+import { describeFailure, HostCommandError, hostCommand, runOnHost, sshArgs } from "./transport";
+
+const KEY =
+  "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----";
+const APP_1: Connection = {
+  host: "app-1",
+  address: "10.0.1.11",
+  local: false,
+  user: "deploy",
+  port: 2222,
+};
+const LOCAL: Connection = { host: "local", address: "local", local: true, user: "root", port: 22 };
+const ARGV = [
+  "/usr/local/bin/conductor",
+  "run",
+  "--id",
+  "shop_web_production",
+  "--",
+  "sh",
+  "-c",
+  "echo 'a b'",
+];
+
+/** The value of `-o <name>=<value>` in ssh's arguments. */
+function option(args: string[], name: string): string | undefined {
+  const o = args.find((a, i) => args[i - 1] === "-o" && a.startsWith(`${name}=`));
+  return o?.slice(name.length + 1);
+}
+
+describe("sshArgs", () => {
+  it("runs the command line, each word quoted, as the user on the port", () => {
+    const args = sshArgs(APP_1, ARGV);
+    expect(args.slice(-5)).toStrictEqual(["-l", "deploy", "--", "10.0.1.11", shellJoin(ARGV)]);
+    expect(args[args.indexOf("-p") + 1]).toBe("2222");
+  });
+
+  it("never asks for a password and gives up on a dead host", () => {
+    const args = sshArgs(APP_1, ARGV);
+    expect(option(args, "BatchMode")).toBe("yes");
+    expect(option(args, "ConnectTimeout")).toBe("10");
+    expect(option(args, "ServerAliveInterval")).toBe("15");
+    expect(option(args, "StrictHostKeyChecking")).toBe("accept-new");
+  });
+
+  it("shares one connection per host through a socket in a private directory", () => {
+    const args = sshArgs(APP_1, ARGV);
+    expect(option(args, "ControlMaster")).toBe("auto");
+    expect(option(args, "ControlPersist")).toBe("15");
+    const controlPath = option(args, "ControlPath")!;
+    expect(path.basename(controlPath)).toBe("ssh-%C");
+    expect(fs.statSync(path.dirname(controlPath)).mode & 0o777).toBe(0o700);
+  });
+
+  it("uses no key file and the agent's keys when the connection has no key", () => {
+    const args = sshArgs(APP_1, ARGV);
+    expect(args).not.toContain("-i");
+    expect(option(args, "IdentitiesOnly")).toBeUndefined();
+  });
+
+  it("passes the key in a 0600 file, never on the command line", () => {
+    const args = sshArgs({ ...APP_1, privateKey: KEY }, ARGV);
+    const file = args[args.indexOf("-i") + 1];
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(file, "utf8")).toBe(`${KEY}\n`);
+    expect(path.dirname(file)).toBe(path.dirname(option(args, "ControlPath")!));
+    expect(option(args, "IdentitiesOnly")).toBe("yes");
+    for (const arg of args) expect(arg).not.toContain("not-a-real-key");
+  });
+
+  it("writes each key once, to a file of its own", () => {
+    const file = (key: string) => {
+      const args = sshArgs({ ...APP_1, privateKey: key }, ARGV);
+      return args[args.indexOf("-i") + 1];
+    };
+    expect(file(KEY)).toBe(file(KEY));
+    expect(file(`${KEY}\n`)).not.toBe(file(KEY));
+  });
+});
+
+describe("hostCommand", () => {
+  it("runs argv itself on the local host", () => {
+    expect(hostCommand(LOCAL, ARGV)).toStrictEqual([ARGV[0], ARGV.slice(1)]);
+    expect(hostCommand(LOCAL, ARGV, { tty: true })).toStrictEqual([ARGV[0], ARGV.slice(1)]);
+  });
+
+  it("runs ssh for the others, with a terminal (-t) when asked", () => {
+    expect(hostCommand(APP_1, ARGV)).toStrictEqual(["ssh", sshArgs(APP_1, ARGV)]);
+    expect(hostCommand(APP_1, ARGV, { tty: true })).toStrictEqual([
+      "ssh",
+      ["-t", ...sshArgs(APP_1, ARGV)],
+    ]);
+  });
+});
+
+describe("describeFailure", () => {
+  it("says ssh itself failed when it exits 255", () => {
+    expect(describeFailure(APP_1, 255, "Connection refused")).toBe(
+      "cannot connect over SSH to deploy@10.0.1.11:2222: Connection refused",
+    );
+  });
+
+  it("takes 255 from a local command as the command's own", () => {
+    expect(describeFailure(LOCAL, 255, "conductor: no such service")).toBe("no such service");
+  });
+
+  it("gives the command's stderr without the conductor: prefix of each line", () => {
+    expect(describeFailure(APP_1, 1, "conductor: nginx -t failed:\nconductor: line 3")).toBe(
+      "nginx -t failed:\nline 3",
+    );
+  });
+
+  it("gives the exit code when stderr is empty", () => {
+    expect(describeFailure(APP_1, 3, "")).toBe("exit code 3");
+    expect(describeFailure(LOCAL, null, "")).toBe("exit code null");
+  });
+});
+
+describe("runOnHost on the local host", () => {
+  it("passes stdin and resolves to stdout", async () => {
+    await expect(runOnHost(LOCAL, ["sh", "-c", "tr a-z A-Z"], "hello\n")).resolves.toBe("HELLO\n");
+  });
+
+  it("rejects with the host and the command's stderr when it fails", async () => {
+    const failing = runOnHost(LOCAL, ["sh", "-c", "echo 'conductor: boom' >&2; exit 4"], "");
+    await expect(failing).rejects.toThrow(new HostCommandError("host local: boom"));
+  });
+
+  it("rejects naming the program it cannot run", async () => {
+    await expect(runOnHost(LOCAL, ["/nonexistent/conductor"], "")).rejects.toThrow(
+      "host local: cannot run /nonexistent/conductor: spawn /nonexistent/conductor ENOENT",
+    );
+  });
+
+  it("does not mind a command that reads no stdin", async () => {
+    await expect(runOnHost(LOCAL, ["true"], "x".repeat(1 << 20))).resolves.toBe("");
+  });
+});
