@@ -1,0 +1,208 @@
+// `container up` and `container down` against a fake Docker and a temp store:
+// the order of what they do, what the container is created with, and what is
+// left behind when it fails. Not proven here: Docker's own behaviour (the
+// e2e tests run the real one).
+import * as fs from "node:fs";
+import type { ContainerSpec } from "../protocol/requests";
+import { containerDown, containerUp } from "./container";
+import { type FakeHost, fakeHost } from "./fakes.testutil";
+import { containerName } from "./naming";
+
+const SPEC: ContainerSpec = {
+  serviceId: "shop_web_production",
+  slot: 1,
+  image: "registry.example.com/shop/web",
+  revision: "279d903",
+  command: ["bin/web"],
+  env: { RAILS_ENV: "production", SECRET: "hunter2" },
+  http: {
+    port: 3000,
+    healthCheck: { path: "/health", timeoutMs: 1000, intervalMs: 1000, deadlineMs: 5000 },
+  },
+  stopTimeoutMs: 30_000,
+};
+const IMAGE = "registry.example.com/shop/web:279d903";
+
+let host: FakeHost;
+let name: string;
+beforeEach(() => {
+  host = fakeHost();
+  name = containerName(SPEC, host.store.salt());
+});
+afterEach(() => host.cleanup());
+
+const up = (spec: ContainerSpec = SPEC) => containerUp(spec, host.logLine, host.fx);
+const record = () => host.store.readContainer(name);
+
+describe("container up", () => {
+  it("pulls a missing image, creates and starts the container, waits for health, then records it", async () => {
+    expect(await up()).toEqual({ name, hostPort: 20000 });
+    expect(host.trace).toEqual([
+      `docker inspect ${name}`,
+      `docker image ${IMAGE}`,
+      `docker pull ${IMAGE}`,
+      "lock ports",
+      "docker list conductor.port",
+      `docker create ${name} ${IMAGE}`,
+      `docker start ${name}`,
+      "unlock ports",
+      `docker inspect ${name}`,
+      "probe 20000/health",
+      `store write container ${name}`,
+    ]);
+    expect(host.log).toEqual([
+      `${IMAGE}: not on this host, pulling`,
+      `${name}: started on 127.0.0.1:20000`,
+    ]);
+  });
+
+  it("creates the container with the service's labels, port, env, command and stop timeout", async () => {
+    host.docker.images.add(IMAGE);
+    await up();
+    expect(host.docker.containers.get(name)!.options).toEqual({
+      name,
+      image: IMAGE,
+      command: ["bin/web"],
+      env: { RAILS_ENV: "production", SECRET: "hunter2" },
+      stopTimeoutSeconds: 30,
+      labels: {
+        "conductor.service": "shop_web_production",
+        "conductor.slot": "1",
+        "conductor.port": "20000",
+      },
+      publish: { containerPort: 3000, hostPort: 20000 },
+    });
+    expect(record()).toEqual({ status: "ok", value: { name, hostPort: 20000, spec: SPEC } });
+    expect(fs.statSync(host.store.containerFile(name)).mode & 0o777).toBe(0o600);
+  });
+
+  it("takes a port no conductor container holds and nothing listens on", async () => {
+    host.docker.images.add(IMAGE);
+    host.docker.add("other-0-0000000000", "exited", { "conductor.port": "20000" });
+    host.fx.canListen = async (port) => port !== 20001;
+    expect(await up()).toEqual({ name, hostPort: 20002 });
+  });
+
+  it("only checks the health of a container an earlier deploy already started", async () => {
+    host.docker.add(name, "running", { "conductor.port": "20123" });
+    expect(await up()).toEqual({ name, hostPort: 20123 });
+    expect(host.trace).toEqual([
+      `docker inspect ${name}`,
+      `docker inspect ${name}`,
+      "probe 20123/health",
+      `store write container ${name}`,
+    ]);
+    expect(host.log).toEqual([
+      `${name}: already running (an earlier deploy started it), checking its health`,
+    ]);
+  });
+
+  it("replaces a stopped container of the same name, keeping its port", async () => {
+    host.docker.images.add(IMAGE);
+    host.docker.add(name, "exited", { "conductor.port": "20123" });
+    expect(await up()).toEqual({ name, hostPort: 20123 });
+    expect(host.trace.slice(0, 6)).toEqual([
+      `docker inspect ${name}`,
+      `docker remove ${name}`,
+      `docker image ${IMAGE}`,
+      "lock ports",
+      `docker create ${name} ${IMAGE}`,
+      `docker start ${name}`,
+    ]);
+  });
+
+  it("polls the health check every interval until it passes", async () => {
+    host.docker.images.add(IMAGE);
+    const answers: boolean[] = [false, false, true];
+    host.probe = () =>
+      answers.shift() ? { healthy: true } : { healthy: false, reason: "connection refused" };
+    const started = host.clock.now;
+    await up();
+    expect(host.trace.filter((t) => t.startsWith("probe"))).toHaveLength(3);
+    expect(host.clock.now - started).toBe(2000);
+    expect(record().status).toBe("ok");
+  });
+
+  it("removes a container still unhealthy at the deadline, with its last log lines in the error, and records nothing", async () => {
+    host.docker.images.add(IMAGE);
+    host.probe = () => ({ healthy: false, reason: "HTTP 503" });
+    host.docker.onStart = (c) => (c.logs = "booting\nmigrations pending\n");
+    await expect(up()).rejects.toThrow(
+      new Error(
+        `${name} did not become healthy: GET /health on port 20000: HTTP 503 (deadline 5000ms)\n` +
+          `--- last 30 log lines of ${name} ---\nbooting\nmigrations pending`,
+      ),
+    );
+    expect(host.trace.slice(-3)).toEqual([
+      `docker logs ${name} 30`,
+      `docker remove ${name}`,
+      `store remove container ${name}`,
+    ]);
+    expect(host.trace.filter((t) => t.startsWith("probe"))).toHaveLength(6); // 0s, 1s ... 5s
+    expect(host.docker.containers.has(name)).toBe(false);
+    expect(record()).toEqual({ status: "missing", file: host.store.containerFile(name) });
+  });
+
+  it("gives the exit code of a container that exits while starting", async () => {
+    host.docker.images.add(IMAGE);
+    host.docker.onStart = (c) => host.docker.exit(c.name, 3);
+    await expect(up()).rejects.toThrow(
+      new Error(
+        `${name} did not become healthy: the container exited with code 3\n` +
+          `--- last 30 log lines of ${name} ---\n(no output)`,
+      ),
+    );
+    expect(host.docker.containers.has(name)).toBe(false);
+    expect(record().status).toBe("missing");
+  });
+
+  it("without http: no port, no probe, healthy if still running after 2 s", async () => {
+    const worker: ContainerSpec = { ...SPEC, http: undefined };
+    const workerName = containerName(worker, host.store.salt());
+    host.docker.images.add(IMAGE);
+    const started = host.clock.now;
+    expect(await up(worker)).toEqual({ name: workerName, hostPort: undefined });
+    expect(host.clock.now - started).toBe(2000);
+    expect(host.trace).not.toContain("docker list conductor.port");
+    expect(host.trace.some((t) => t.startsWith("probe"))).toBe(false);
+    const options = host.docker.containers.get(workerName)!.options;
+    expect(options.labels).toEqual({
+      "conductor.service": "shop_web_production",
+      "conductor.slot": "1",
+    });
+    expect(options.publish).toBeUndefined();
+  });
+
+  it("removes a container that Docker fails to start", async () => {
+    host.docker.images.add(IMAGE);
+    host.docker.onStart = () => {
+      throw new Error("docker POST /containers/x/start: port is already allocated");
+    };
+    await expect(up()).rejects.toThrow("port is already allocated");
+    expect(host.trace.slice(-2)).toEqual([`docker remove ${name}`, "unlock ports"]);
+    expect(record().status).toBe("missing");
+  });
+});
+
+describe("container down", () => {
+  it("removes the record first, under the service's lock, then stops with the request's timeout and removes", async () => {
+    host.docker.images.add(IMAGE);
+    await up();
+    host.trace.length = 0;
+    await containerDown(
+      { serviceId: SPEC.serviceId, name, stopTimeoutMs: 2500 },
+      host.logLine,
+      host.fx,
+    );
+    expect(host.trace).toEqual([
+      "lock service-shop_web_production",
+      `store remove container ${name}`,
+      `docker stop ${name} 3s`,
+      `docker remove ${name}`,
+      "unlock service-shop_web_production",
+    ]);
+    expect(host.log.at(-1)).toBe(`${name}: stopped and removed`);
+    expect(record().status).toBe("missing");
+    expect(host.docker.containers.size).toBe(0);
+  });
+});
