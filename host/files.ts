@@ -35,8 +35,8 @@ const errno = (err: unknown) => (err as NodeJS.ErrnoException).code;
 
 /** An IO error other than ENOENT, e.g. "cannot read /x: EACCES: permission denied". */
 export function unreadable(file: string, err: unknown, verb = "read"): Fault {
-  // Node's message ends with ", open '/x'": we name the file ourselves.
-  const reason = (err as Error).message.replace(/, \w+ '.*'$/, "");
+  // Node's message ends with the call (", open '/x'", ", read"): we name the file ourselves.
+  const reason = (err as Error).message.replace(/, \w+( '.*')?$/, "");
   return { status: "unreadable", file, message: `cannot ${verb} ${file}: ${reason}` };
 }
 
