@@ -1,0 +1,281 @@
+// The supervisor's passes against a fake Docker and a temp store: each of
+// decide.ts's actions reaches Docker as it should, and what it must leave
+// alone it does. The rules themselves are decide.test.ts's.
+import * as fs from "node:fs";
+import type { ContainerSpec } from "../../protocol/requests";
+import { type FakeHost, fakeHost, START } from "../fakes.testutil";
+import type { ReleaseRecord } from "../store";
+import { supervise, superviseOnce, type SupervisorMemory } from "./loop";
+
+const WEB = "shop_web_production";
+const API = "shop_api_production";
+const spec = (serviceId: string, slot: number): ContainerSpec => ({
+  serviceId,
+  slot,
+  image: "registry.example.com/shop/app",
+  revision: "279d903",
+  env: { SECRET: "hunter2" },
+  http: {
+    port: 3000,
+    healthCheck: { path: "/health", timeoutMs: 1000, intervalMs: 1000, deadlineMs: 5000 },
+  },
+  stopTimeoutMs: 10_000,
+});
+const W0 = `${WEB}-0-aaaaaaaaaa`;
+const W1 = `${WEB}-1-bbbbbbbbbb`;
+const A0 = `${API}-0-cccccccccc`;
+
+let host: FakeHost;
+let memory: SupervisorMemory;
+
+function deploy(serviceId: string, names: string[], release: Partial<ReleaseRecord> = {}) {
+  names.forEach((name, slot) => {
+    host.store.writeContainer({
+      name,
+      hostPort: 20000 + host.docker.containers.size,
+      spec: spec(serviceId, slot),
+    });
+    host.docker.add(name, "running", { "conductor.service": serviceId });
+  });
+  host.store.writeRelease({
+    serviceId,
+    image: "registry.example.com/shop/app",
+    revision: "279d903",
+    env: { SECRET: "hunter2" },
+    containers: names,
+    supervise: true,
+    ...release,
+  });
+}
+
+beforeEach(() => {
+  host = fakeHost();
+  memory = new Map();
+  deploy(WEB, [W0, W1]);
+  deploy(API, [A0]);
+  host.trace.length = 0;
+});
+afterEach(() => host.cleanup());
+
+const pass = () => superviseOnce(memory, host.logLine, host.fx);
+/** What the pass did to Docker, beyond looking. */
+const actions = () =>
+  host.trace.filter((t) => /^docker (create|start|stop|restart|remove)/.test(t));
+
+describe("a supervisor pass", () => {
+  it("only looks at healthy containers, each under its service's lock", async () => {
+    await pass();
+    expect(host.trace).toEqual([
+      `lock service-${API}`,
+      `docker inspect ${A0}`,
+      "probe 20002/health",
+      `unlock service-${API}`,
+      `lock service-${WEB}`,
+      `docker inspect ${W0}`,
+      "probe 20000/health",
+      `unlock service-${WEB}`,
+      `lock service-${WEB}`,
+      `docker inspect ${W1}`,
+      "probe 20001/health",
+      `unlock service-${WEB}`,
+    ]);
+    expect(host.log).toEqual([]);
+  });
+
+  it("recreates a missing container with the same name, port and spec", async () => {
+    host.docker.containers.delete(W1);
+    await pass();
+    expect(actions()).toEqual([
+      `docker remove ${W1}`,
+      `docker create ${W1} registry.example.com/shop/app:279d903`,
+      `docker start ${W1}`,
+    ]);
+    const created = host.docker.containers.get(W1)!.options;
+    expect(created.publish).toEqual({ containerPort: 3000, hostPort: 20001 });
+    expect(created.labels).toEqual({
+      "conductor.service": WEB,
+      "conductor.slot": "1",
+      "conductor.port": "20001",
+    });
+    expect(created.env).toEqual({ SECRET: "hunter2" });
+    expect(host.log).toEqual([
+      `${WEB} ${W1}: recreate (container missing; attempt 1, next no sooner than 5s from now)`,
+    ]);
+  });
+
+  it("starts a stopped container", async () => {
+    host.docker.containers.get(W0)!.status = "exited";
+    await pass();
+    expect(actions()).toEqual([`docker start ${W0}`]);
+    expect(host.docker.containers.get(W0)!.status).toBe("running");
+    expect(host.log).toEqual([
+      `${WEB} ${W0}: start (container stopped; attempt 1, next no sooner than 5s from now)`,
+    ]);
+  });
+
+  it("restarts a container on its third failed health check in a row, with its stop timeout", async () => {
+    host.probe = (port) =>
+      port === 20000 ? { healthy: false, reason: "HTTP 500" } : { healthy: true };
+    await pass();
+    await pass();
+    expect(actions()).toEqual([]);
+    await pass();
+    expect(actions()).toEqual([`docker restart ${W0} 10s`]);
+    expect(host.log).toEqual([
+      `${WEB} ${W0}: restart (health check failed 3 times in a row; attempt 1, next no sooner than 5s from now)`,
+    ]);
+  });
+
+  it("announces a back-off once, and acts again when it is over", async () => {
+    host.docker.onStart = (c) => host.docker.exit(c.name, 1); // a crash loop
+    host.docker.containers.get(W0)!.status = "exited";
+    await pass(); // start
+    await pass(); // backing off
+    await pass(); // still: not announced again
+    host.clock.now += 5_000;
+    await pass(); // start again
+    expect(actions()).toEqual([`docker start ${W0}`, `docker start ${W0}`]);
+    expect(host.log).toEqual([
+      `${WEB} ${W0}: start (container stopped; attempt 1, next no sooner than 5s from now)`,
+      `${WEB} ${W0}: waiting until ${new Date(START + 5_000).toISOString()} (container stopped, backing off)`,
+      `${WEB} ${W0}: start (container stopped; attempt 2, next no sooner than 10s from now)`,
+    ]);
+  });
+
+  it("leaves a paused service alone", async () => {
+    host.store.pause(WEB, new Date(START));
+    host.docker.containers.delete(W0);
+    host.docker.containers.get(W1)!.status = "exited";
+    await pass();
+    expect(actions()).toEqual([]);
+    expect(host.trace.some((t) => t.includes(WEB))).toBe(false);
+  });
+
+  it("leaves a service with supervise: false alone", async () => {
+    deploy(WEB, [], { containers: [W0, W1], supervise: false });
+    host.docker.containers.get(W0)!.status = "exited";
+    host.trace.length = 0;
+    await pass();
+    expect(host.trace.some((t) => t.includes(WEB))).toBe(false);
+  });
+
+  it("never touches a released container the deploy has not recorded (still starting, or stopping)", async () => {
+    host.store.removeContainer(W0);
+    host.docker.containers.delete(W0);
+    host.trace.length = 0;
+    await pass();
+    expect(host.trace.some((t) => t.includes(W0))).toBe(false);
+  });
+
+  it("reports a corrupt container record on every pass, and still supervises the others", async () => {
+    fs.writeFileSync(host.store.containerFile(W1), JSON.stringify({ name: W1 }));
+    host.docker.containers.get(W1)!.status = "exited";
+    host.docker.containers.get(W0)!.status = "exited";
+    await pass();
+    host.docker.containers.get(W0)!.status = "exited";
+    host.clock.now += 5_000;
+    await pass();
+    const reported = `${W1}: not supervised: ${host.store.containerFile(W1)} is not a container record: spec: Invalid input: expected object, received undefined`;
+    expect(host.log.filter((l) => l === reported)).toHaveLength(2);
+    expect(actions()).toEqual([`docker start ${W0}`, `docker start ${W0}`]);
+    expect(host.docker.containers.get(W1)!.status).toBe("exited");
+  });
+
+  it("reports a corrupt release on every pass, and still supervises the other services", async () => {
+    fs.writeFileSync(host.store.releaseFile(WEB), "{");
+    host.docker.containers.get(A0)!.status = "exited";
+    await pass();
+    await pass();
+    const reported = host.log.filter((l) =>
+      l.startsWith(`${WEB}: not supervised: ${host.store.releaseFile(WEB)} is not JSON: `),
+    );
+    expect(reported).toHaveLength(2);
+    expect(actions()).toEqual([`docker start ${A0}`]);
+  });
+
+  it("keeps going when one action fails, and says so", async () => {
+    host.docker.containers.get(W0)!.status = "exited";
+    host.docker.containers.get(W1)!.status = "exited";
+    const start = host.docker.startContainer.bind(host.docker);
+    host.docker.startContainer = async (name) => {
+      if (name === W0) throw new Error("docker POST /containers/x/start: no space left on device");
+      return start(name);
+    };
+    await pass();
+    expect(host.log).toContain(
+      `${WEB} ${W0}: start failed: docker POST /containers/x/start: no space left on device`,
+    );
+    expect(host.docker.containers.get(W1)!.status).toBe("running");
+  });
+
+  it("writes what it remembers for conductor status, forgetting containers no longer wanted", async () => {
+    host.docker.containers.get(W0)!.status = "exited";
+    memory.set("gone-0-0000000000", {
+      serviceId: WEB,
+      memory: { failures: 0, attempts: 0, notBefore: 0, restarts: 0 },
+      observed: "running",
+    });
+    await pass();
+    const read = host.store.readSupervisorStatus();
+    expect(read.status === "ok" && read.value).toEqual({
+      updatedAt: START,
+      containers: {
+        [A0]: {
+          serviceId: API,
+          memory: { failures: 0, attempts: 0, notBefore: 0, restarts: 0 },
+          observed: "running",
+          healthy: true,
+        },
+        [W0]: {
+          serviceId: WEB,
+          memory: { failures: 0, attempts: 1, notBefore: START + 5_000, restarts: 1 },
+          observed: "stopped",
+          lastAction: "start (container stopped; attempt 1, next no sooner than 5s from now)",
+        },
+        [W1]: {
+          serviceId: WEB,
+          memory: { failures: 0, attempts: 0, notBefore: 0, restarts: 0 },
+          observed: "running",
+          healthy: true,
+        },
+      },
+    });
+  });
+});
+
+describe("conductor supervise", () => {
+  it("--once: one pass under the supervisor lock, with its pid on record", async () => {
+    expect(await supervise(true, host.logLine, host.fx)).toBe(0);
+    expect(host.trace[0]).toBe("lock supervisor");
+    expect(host.trace.at(-1)).toBe("unlock supervisor");
+    expect(host.store.readSupervisorPid()).toEqual({ status: "ok", value: 4242 });
+    expect(host.log).toEqual(["supervising (pid 4242)"]);
+    expect(host.processes.signalHandlers.size).toBe(0);
+  });
+
+  it("runs passes every 5 s until SIGTERM, then removes its pid file", async () => {
+    const passes = () => host.trace.filter((t) => t === `docker inspect ${A0}`).length;
+    const sleep = host.fx.clock.sleep;
+    host.fx.clock.sleep = async (ms) => {
+      if (passes() === 3) host.processes.signalHandlers.get("SIGTERM")!("SIGTERM");
+      return sleep(ms);
+    };
+    expect(await supervise(false, host.logLine, host.fx)).toBe(0);
+    expect(passes()).toBe(3);
+    // Passes at 0, 5 and 10 s; the signal ends the wait after the third.
+    expect(host.clock.now - START).toBe(10_100);
+    expect(host.store.readSupervisorPid().status).toBe("missing");
+    expect(host.log).toEqual(["supervising (pid 4242)", "stopped"]);
+  });
+
+  it("leaves the host to a supervisor that already runs", async () => {
+    host.held.add("supervisor");
+    expect(await supervise(true, host.logLine, host.fx)).toBe(1);
+    expect(await supervise(false, host.logLine, host.fx)).toBe(0);
+    expect(host.log).toEqual([
+      "another conductor supervise runs on this host; leaving it to that one",
+      "another conductor supervise runs on this host; leaving it to that one",
+    ]);
+    expect(host.store.readSupervisorPid().status).toBe("missing");
+  });
+});
