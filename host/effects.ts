@@ -11,7 +11,7 @@ import { exec, type ExecOptions, type ExecResult } from "./exec";
 import { ConfDir } from "./files";
 import { probe, type Probe, sleep } from "./health";
 import { fileLocks, type Locks } from "./lock";
-import { cmdline, nginxWorkers, type NginxWorkers, spawnSupervisor } from "./proc";
+import { bootTimeMs, cmdline, nginxWorkers, type NginxWorkers, spawnSupervisor } from "./proc";
 import { defaultStore, type HostStore } from "./store";
 import type { HealthCheckSpec } from "../protocol/requests";
 
@@ -91,7 +91,7 @@ export function hostEffects(env: NodeJS.ProcessEnv = process.env): HostEffects {
   return {
     docker: dockerClient,
     store,
-    locks: fileLocks(store.locksDir),
+    locks: fileLocks(store.locksDir, bootTimeMs),
     exec,
     probe,
     clock: { now: () => Date.now(), sleep },

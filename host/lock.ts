@@ -10,11 +10,21 @@ export interface Locks {
   tryHold<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
 }
 
-/** Locks as proper-lockfile directories in `dir` (the store's locks/, made root-only). */
-export function fileLocks(dir: string): Locks {
+/**
+ * Locks as proper-lockfile directories in `dir` (the store's locks/, made
+ * root-only). proper-lockfile judges a lock stale by its age alone, so a host
+ * that rebooted within a minute found its locks still held by processes that
+ * no longer existed, the supervisor's above all. No process outlives a boot:
+ * a lock last refreshed before this boot began is stale, whatever its age.
+ */
+export function fileLocks(dir: string, bootTimeMs: () => number | undefined): Locks {
+  let bootTime: number | undefined;
   const lockPath = (name: string) => {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return path.join(dir, name);
+    const file = path.join(dir, name);
+    bootTime ??= bootTimeMs();
+    if (bootTime !== undefined) removeIfOlder(`${file}.lock`, bootTime);
+    return file;
   };
   return {
     // Deploy steps (parallel container starts, nginx applies of different
@@ -53,4 +63,16 @@ export function fileLocks(dir: string): Locks {
       }
     },
   };
+}
+
+/** Removes the lock directory `lock` if it was last refreshed before `time`. */
+function removeIfOlder(lock: string, time: number): void {
+  const stat = fs.statSync(lock, { throwIfNoEntry: false });
+  if (!stat || stat.mtimeMs >= time) return;
+  try {
+    fs.rmdirSync(lock);
+  } catch (err) {
+    // Another process found it stale too and removed it first.
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
 }

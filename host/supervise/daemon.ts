@@ -2,23 +2,53 @@
 // calls `supervise --background` every minute, which starts one unless one
 // runs; a deploy that installs a new conductor calls `supervise --restart`.
 // (With systemd, the unit does all of this: see provider/resources/agent.ts.)
-import { type HostEffects, hostEffects, type Log } from "../effects";
+import * as path from "node:path";
+import { type HostEffects, hostEffects, type Log, type Processes } from "../effects";
 
 export const SUPERVISE_LOG =
   process.env.CONDUCTOR_SUPERVISE_LOG ?? "/var/log/conductor-supervise.log";
 
 export type DaemonEffects = Pick<HostEffects, "store" | "processes" | "clock">;
 
-/** The pid of the running supervisor, from its pid file; undefined when none runs. */
+/**
+ * The pid of the running supervisor, from its pid file; undefined when none
+ * runs. The file outlives its process (a kill -9, a reboot), and after a
+ * reboot its pid may be another program's: only a live `conductor
+ * supervise` counts.
+ */
 export function runningSupervisor(fx: DaemonEffects = hostEffects()): number | undefined {
   const pid = fx.store.readSupervisorPid();
   if (pid.status !== "ok") return undefined;
+  return isSupervisor(pid.value, fx.processes) ? pid.value : undefined;
+}
+
+function isSupervisor(pid: number, processes: Processes): boolean {
+  if (pid === processes.pid || !exists(pid, processes)) return false;
+  const argv = processes.cmdline(pid);
+  return argv !== undefined && isSuperviseCommand(argv, processes.script);
+}
+
+/** kill(pid, 0) fails with EPERM for a process that exists but is not ours to signal. */
+function exists(pid: number, processes: Processes): boolean {
   try {
-    fx.processes.kill(pid.value, 0); // throws when no such process
-    return pid.value;
-  } catch {
-    return undefined;
+    processes.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/**
+ * `node /usr/local/bin/conductor supervise` (how cron's watchdog, the
+ * systemd unit and --restart start it), not the watchdog itself
+ * (`supervise --background`) or a --restart.
+ */
+export function isSuperviseCommand(argv: string[], ownScript: string): boolean {
+  const i = argv.indexOf("supervise");
+  if (i < 1) return false;
+  const script = argv[i - 1];
+  const conductor = script === ownScript || path.basename(script).startsWith("conductor");
+  return conductor && !argv.slice(i + 1).some((a) => a === "--background" || a === "--restart");
 }
 
 /** Starts a detached `conductor supervise` writing to SUPERVISE_LOG, unless one runs. */
