@@ -1,46 +1,137 @@
-// Parses the command lines operators (and cron) type, into typed options.
-import minimist from "minimist";
+// The command lines of `conductor` on a host, declared once (cli/commands.ts):
+// what operators and cron type, and what the deploy runs. parseCommandLine
+// turns one into a typed command and runs nothing, so it is tested alone.
+import { defineProgram, parse, UsageError } from "../cli/commands";
+import type { HostCommand } from "../protocol/requests";
 import { REVISION, REVISION_RULE } from "../protocol/rules";
-import { type RunOptions, UsageError } from "./run";
+import type { RunOptions } from "./run";
 
-/**
- * `run [--id <id>] [--revision <sha>] [-i] [--lock] [--] <command...>`.
- * Options end at the first word that is not one (or at `--`), so the
- * command's own flags (`bin/rails runner -e production ...`) stay its own.
- */
-export function parseRunArgs(argv: string[]): RunOptions {
-  const unknown: string[] = [];
-  const args = minimist(argv, {
-    string: ["id", "revision", "env"],
-    boolean: ["interactive", "lock"],
-    alias: { i: "interactive" },
-    stopEarly: true,
-    "--": true,
-    unknown: (arg) => {
-      if (arg.startsWith("-")) unknown.push(arg);
-      return !arg.startsWith("-");
+/** The subcommands the deploy runs: a JSON request on stdin, no options. */
+const DEPLOY = "Commands the deploy runs (a JSON request on stdin)";
+const deployCommands = {
+  "container up": { summary: "start a container and wait until it is healthy", section: DEPLOY },
+  "container down": { summary: "stop and remove a container", section: DEPLOY },
+  "nginx apply": { summary: "write, check and load a service's nginx site", section: DEPLOY },
+  "nginx remove": { summary: "remove a service's nginx site", section: DEPLOY },
+  "release apply": {
+    summary: "record a service's release and stop its other containers",
+    section: DEPLOY,
+  },
+  "release remove": { summary: "remove a service's release record", section: DEPLOY },
+  "cron install": { summary: "install a service's cron file from generate-cron", section: DEPLOY },
+  "cron remove": { summary: "remove a service's cron file", section: DEPLOY },
+} as const satisfies Record<HostCommand, { summary: string; section: string }>;
+
+export const HOST_PROGRAM = defineProgram({
+  name: "conductor",
+  commands: {
+    run: {
+      summary: "a one-off container of a deployed service, removed afterwards",
+      options: {
+        id: {
+          type: "string",
+          required: true,
+          value: "service id",
+          description: "the deployed service (conductor status lists them)",
+        },
+        revision: {
+          type: "string",
+          value: "sha",
+          description: "run this revision's image (default: the deployed one)",
+        },
+        interactive: {
+          type: "boolean",
+          short: "i",
+          description: "interactive: a terminal, for consoles (sh, bin/rails console)",
+        },
+        lock: {
+          type: "boolean",
+          description: "do nothing if this command of this service is still running",
+        },
+        env: {
+          type: "string",
+          multiple: true,
+          value: "NAME",
+          description:
+            "also pass NAME, from this environment (cron jobs use it for the crontab's env lines)",
+        },
+      },
+      positionals: [{ name: "command", variadic: true }],
+      // `conductor run --id x bin/rails runner -e production`: -e is the command's.
+      optionsEndAtPositional: true,
+      notes: "  Without a command it runs what the service's containers run.",
     },
-  });
-  if (unknown.length > 0) throw new UsageError(`unknown option ${unknown[0]}\n${RUN_USAGE}`);
-  if (!args.id) throw new UsageError(`--id is required\n${RUN_USAGE}`);
-  if (args.revision !== undefined && !REVISION.test(args.revision)) {
-    throw new UsageError(
-      `--revision: expected ${REVISION_RULE}, got ${JSON.stringify(args.revision)}`,
-    );
-  }
-  return {
-    id: args.id,
-    revision: args.revision,
-    interactive: args.interactive,
-    lock: args.lock,
-    // --env NAME: pass NAME from this process's environment (cron's env lines).
-    envNames: ([] as string[]).concat(args.env ?? []),
-    command: [...args._.map(String), ...(args["--"] ?? [])],
-  };
-}
+    status: {
+      summary: "each service: desired, running and healthy containers, supervision",
+      options: { json: { type: "boolean", description: "as JSON" } },
+    },
+    pause: {
+      summary: "stop supervising a service",
+      positionals: [{ name: "id" }],
+    },
+    resume: {
+      summary: "supervise a service again",
+      positionals: [{ name: "id" }],
+    },
+    supervise: {
+      summary: "keep deployed containers running and healthy",
+      options: {
+        once: { type: "boolean", description: "one pass, then exit" },
+        background: {
+          type: "boolean",
+          description: "start one in the background unless one runs (cron calls this)",
+        },
+        restart: {
+          type: "boolean",
+          description: "replace the running one (the deploy calls this after an upgrade)",
+        },
+      },
+      exclusive: [["once", "background", "restart"]],
+    },
+    ...deployCommands,
+    version: { summary: "the version of this conductor", section: "Other" },
+  },
+});
 
-export const RUN_USAGE = `usage: conductor run --id <service id> [--revision <sha>] [-i] [--lock] [--env NAME]... [--] <command...>
-  --revision  run this revision's image (default: the deployed one)
-  -i          interactive: a terminal, for consoles (sh, bin/rails console)
-  --lock      do nothing if this command of this service is still running
-  --env NAME  also pass NAME, from this environment (cron jobs use it for the crontab's env lines)`;
+/** What a command line asks for. */
+export type HostCommandLine =
+  | { kind: "help"; usage: string }
+  | { kind: "request"; command: HostCommand }
+  | { kind: "run"; options: RunOptions }
+  | { kind: "status"; json: boolean }
+  | { kind: "pause" | "resume"; id: string }
+  | { kind: "supervise"; mode: "loop" | "once" | "background" | "restart" }
+  | { kind: "version" };
+
+/** Parses the arguments of `conductor`; throws UsageError (exit 2) for what it does not take. */
+export function parseCommandLine(argv: readonly string[]): HostCommandLine {
+  const parsed = parse(HOST_PROGRAM, argv);
+  switch (parsed.command) {
+    case "help":
+      return { kind: "help", usage: parsed.usage };
+    case "run": {
+      const { id, revision, interactive, lock, env } = parsed.options;
+      if (revision !== undefined && !REVISION.test(revision))
+        throw new UsageError(
+          `--revision: expected ${REVISION_RULE}, got ${JSON.stringify(revision)}`,
+        );
+      // --env NAME: pass NAME from this process's environment (cron's env lines).
+      const options = { id, revision, interactive, lock, envNames: env };
+      return { kind: "run", options: { ...options, command: parsed.args.command } };
+    }
+    case "status":
+      return { kind: "status", json: parsed.options.json };
+    case "pause":
+    case "resume":
+      return { kind: parsed.command, id: parsed.args.id };
+    case "supervise": {
+      const { once, background, restart } = parsed.options;
+      const mode = background ? "background" : restart ? "restart" : once ? "once" : "loop";
+      return { kind: "supervise", mode };
+    }
+    case "version":
+      return { kind: "version" };
+    default:
+      return { kind: "request", command: parsed.command };
+  }
+}

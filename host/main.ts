@@ -4,7 +4,8 @@
 // `status`, `pause` and `resume` by hand.
 import { containerDown, containerUp } from "./container";
 import { nginxApply, nginxRemove } from "./nginx";
-import { parseRunArgs } from "./cli";
+import { UsageError as CommandLineError } from "../cli/commands";
+import { parseCommandLine } from "./cli";
 import { cronInstall, cronRemove } from "./cron";
 import { releaseApply, releaseRemove } from "./release";
 import { runOneOff, UsageError } from "./run";
@@ -14,7 +15,6 @@ import {
   type AnswerOf,
   checkRequest,
   type HostCommand,
-  isHostCommand,
   ProtocolError,
   type RequestOf,
 } from "../protocol/requests";
@@ -50,34 +50,20 @@ async function handleRequest<C extends HostCommand>(command: C, input: string, l
   return (await handler(checkRequest(command, parsed), log)) ?? {};
 }
 
-const USAGE = `usage: conductor <command>
-
-  run --id <id> [--revision <sha>] [-i] [--lock] [--] <command...>
-      a one-off container of a deployed service, removed afterwards
-  status [--json]         each service: desired, running and healthy containers, supervision
-  pause <id> | resume <id>  stop or start supervising a service
-  supervise [--once]      keep deployed containers running and healthy (one pass with --once)
-  supervise --background  start one in the background unless one runs (cron calls this)
-  supervise --restart     replace the running one (the deploy calls this after an upgrade)
-
-Commands the deploy runs (a JSON request on stdin):
-  container up | container down | nginx apply | nginx remove | release apply | release remove
-  cron install | cron remove
-Other:
-  version`;
-
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function superviseCommand(args: string[]): Promise<number> | number {
+function superviseCommand(
+  mode: "loop" | "once" | "background" | "restart",
+): Promise<number> | number {
   const logLine = (line: string) =>
     process.stderr.write(`${new Date().toISOString()} conductor supervise: ${line}\n`);
-  if (args.includes("--background")) return startInBackground(logLine);
-  if (args.includes("--restart")) return restartInBackground(logLine);
-  return supervise(args.includes("--once"), logLine);
+  if (mode === "background") return startInBackground(logLine);
+  if (mode === "restart") return restartInBackground(logLine);
+  return supervise(mode === "once", logLine);
 }
 
 async function printStatus(json: boolean): Promise<number> {
@@ -88,26 +74,39 @@ async function printStatus(json: boolean): Promise<number> {
 
 const log = (line: string) => process.stderr.write(`conductor: ${line}\n`);
 
+/** Runs the command line (see host/cli.ts); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const key = argv.slice(0, 2).join(" ");
-  if (isHostCommand(key)) {
-    const result = await handleRequest(key, await readStdin(), log);
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    return 0;
+  const command = parseCommandLine(argv);
+  switch (command.kind) {
+    case "help":
+      process.stderr.write(`${command.usage}\n`);
+      return 0;
+    case "request": {
+      const result = await handleRequest(command.command, await readStdin(), log);
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      return 0;
+    }
+    case "run":
+      return runOneOff(command.options, log);
+    case "supervise":
+      return superviseCommand(command.mode);
+    case "status":
+      return printStatus(command.json);
+    case "pause":
+    case "resume":
+      process.stdout.write(
+        `${command.kind === "pause" ? pause(command.id) : resume(command.id)}\n`,
+      );
+      return 0;
+    case "version":
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
   }
-  if (argv[0] === "run") return runOneOff(parseRunArgs(argv.slice(1)), log);
-  if (argv[0] === "supervise") return superviseCommand(argv.slice(1));
-  if (argv[0] === "status") return printStatus(argv.includes("--json"));
-  if ((argv[0] === "pause" || argv[0] === "resume") && argv[1]) {
-    process.stdout.write(`${argv[0] === "pause" ? pause(argv[1]) : resume(argv[1])}\n`);
-    return 0;
-  }
-  if (argv[0] === "version") {
-    process.stdout.write(`${VERSION}\n`);
-    return 0;
-  }
-  process.stderr.write(`${USAGE}\n`);
-  return argv.length === 0 || argv[0] === "help" ? 0 : 2;
+}
+
+/** Usage errors, from the command line or a `run` of what is not deployed, exit 2. */
+export function exitCodeOf(err: unknown): number {
+  return err instanceof UsageError || err instanceof CommandLineError ? 2 : 1;
 }
 
 if (require.main === module) {
@@ -115,7 +114,7 @@ if (require.main === module) {
     (code) => process.exit(code),
     (err: Error) => {
       process.stderr.write(`conductor: ${process.env.DEBUG ? err.stack : err.message}\n`);
-      process.exit(err instanceof UsageError ? 2 : 1);
+      process.exit(exitCodeOf(err));
     },
   );
 }
