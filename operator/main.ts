@@ -2,22 +2,55 @@
 // the stack's config and runs `conductor run` there over SSH (with a terminal
 // for -i), as if you had logged in; its exit code is the command's.
 import { spawn } from "node:child_process";
-import minimist from "minimist";
+import { commandUsage, defineProgram, parse, UsageError } from "../cli/commands";
 import type { Fleet, Host } from "../config/model";
 import type { Connection } from "../protocol/connection";
 import { CONDUCTOR_BIN } from "../protocol/rules";
 import { hostCommand } from "../provider/transport";
 import { readStack } from "./stack";
 
-const USAGE = `usage: npx conductor run --stack <stack> --service <name> [--host <host>] [--revision <sha>]
-                       [--config-file <Pulumi.stack.yaml>] [-i] [--] <command...>
-  Runs <command> in a one-off container of the service's image (the deployed
+export const OPERATOR_PROGRAM = defineProgram({
+  name: "npx conductor",
+  commands: {
+    run: {
+      summary: "a one-off container of a service, on one of its hosts, as if logged in there",
+      options: {
+        stack: { type: "string", short: "s", required: true, description: "the Pulumi stack" },
+        service: {
+          type: "string",
+          required: true,
+          value: "name",
+          description: "the service, by its name in conductor:services",
+        },
+        host: { type: "string", description: "one of the service's hosts (default: the first)" },
+        revision: {
+          type: "string",
+          value: "sha",
+          description: "run this revision's image (default: the deployed one)",
+        },
+        "config-file": {
+          type: "string",
+          value: "Pulumi.stack.yaml",
+          description: "the stack's config file, if not the default one",
+        },
+        interactive: {
+          type: "boolean",
+          short: "i",
+          description: "interactive: a terminal, for consoles",
+        },
+      },
+      positionals: [{ name: "command", variadic: true }],
+      // `npx conductor run -s production --service app bin/rails runner -e production ...`
+      optionsEndAtPositional: true,
+      notes: `  Runs <command> in a one-off container of the service's image (the deployed
   revision by default) with its env, on one of its hosts (the first by default).
-  -i gives a terminal, for consoles:  npx conductor run --stack production --service app -i -- bin/rails console`;
+  Its exit code is the command's. A console:
+    npx conductor run --stack production --service app -i -- bin/rails console`,
+    },
+  },
+});
 
-class UsageError extends Error {}
-
-interface RunArgs {
+export interface RunArgs {
   stack: string;
   configFile?: string;
   service: string;
@@ -27,26 +60,21 @@ interface RunArgs {
   command: string[];
 }
 
-export function parseArgs(argv: string[]): RunArgs {
-  if (argv[0] !== "run") throw new UsageError(USAGE);
-  const a = minimist(argv.slice(1), {
-    string: ["stack", "service", "host", "revision", "config-file"],
-    boolean: ["interactive"],
-    alias: { i: "interactive", s: "stack" },
-    stopEarly: true,
-    "--": true,
-  });
-  if (!a.stack || !a.service) throw new UsageError(`--stack and --service are required\n${USAGE}`);
-  const command = [...a._.map(String), ...(a["--"] ?? [])];
-  if (command.length === 0 && !a.interactive)
-    throw new UsageError(`a command is required\n${USAGE}`);
+/** `run`'s arguments, or the usage asked for; throws UsageError (exit 2) for what it does not take. */
+export function parseArgs(argv: readonly string[]): RunArgs | { help: string } {
+  const parsed = parse(OPERATOR_PROGRAM, argv);
+  if (parsed.command === "help") return { help: parsed.usage };
+  const { stack, service, host, revision, interactive } = parsed.options;
+  const { command } = parsed.args;
+  if (command.length === 0 && !interactive)
+    throw new UsageError(`a command is required\n${commandUsage(OPERATOR_PROGRAM, "run")}`);
   return {
-    stack: a.stack,
-    configFile: a["config-file"],
-    service: a.service,
-    host: a.host,
-    revision: a.revision,
-    interactive: a.interactive,
+    stack,
+    configFile: parsed.options["config-file"],
+    service,
+    host,
+    revision,
+    interactive,
     command,
   };
 }
@@ -82,6 +110,10 @@ export function remoteArgv(id: string, args: RunArgs): string[] {
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
+  if ("help" in args) {
+    process.stderr.write(`${args.help}\n`);
+    return 0;
+  }
   const { fleet, privateKey } = readStack(args.stack, args.configFile);
   const { id, host } = pickHost(fleet, args);
   const conn: Connection = {
