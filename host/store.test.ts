@@ -9,6 +9,10 @@ import type { ContainerSpec } from "../protocol/requests";
 import { ConfDir, listJson, readText, StoreError, writeFileAtomic } from "./files";
 import { type ContainerRecord, defaultStore, HostStore, LABELS, LOCKS } from "./store";
 
+// The module object itself: its properties can be spied on, unlike an `import *` namespace's.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const nodeFs = require("node:fs") as typeof fs;
+
 const SPEC: ContainerSpec = {
   serviceId: "shop_web_production",
   slot: 0,
@@ -190,6 +194,26 @@ describe("HostStore", () => {
     expect(salt).toHaveLength(32);
     expect(mode(path.join(store.root, "salt"))).toBe(0o600);
     expect(new HostStore(store.root).salt()).toEqual(salt);
+    expect(fs.readdirSync(store.root)).toEqual(["salt"]);
+  });
+
+  it("takes the salt another process made first, and says when it cannot read one", () => {
+    const theirs = Buffer.alloc(32, 7);
+    const link = fs.linkSync;
+    // Another `container up` links its salt between our read and our link.
+    jest.spyOn(nodeFs, "linkSync").mockImplementationOnce((from, to) => {
+      fs.writeFileSync(to, theirs);
+      link(from, to);
+    });
+    expect(store.salt()).toEqual(theirs);
+    expect(fs.readdirSync(store.root)).toEqual(["salt"]);
+    jest.restoreAllMocks();
+
+    const other = new HostStore(path.join(dir, "other"));
+    fs.mkdirSync(other.saltFile, { recursive: true });
+    expect(() => other.salt()).toThrow(
+      `cannot read ${other.saltFile}: EISDIR: illegal operation on a directory`,
+    );
   });
 
   it("names the locks and labels the deploy and the supervisor share", () => {

@@ -216,10 +216,24 @@ export class HostStore {
     this.ensureDir(this.root);
     try {
       return fs.readFileSync(this.saltFile);
-    } catch {
-      fs.writeFileSync(this.saltFile, crypto.randomBytes(32), { mode: PRIVATE, flag: "wx" });
-      return fs.readFileSync(this.saltFile);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
+        throw new StoreError(unreadable(this.saltFile, err));
+      }
     }
+    // The first `container up`s on a host run in parallel: the salt appears
+    // whole (a link of a finished file), and whoever links second takes the
+    // first one's, so all of them name containers alike.
+    const tmp = `${this.saltFile}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, crypto.randomBytes(32), { mode: PRIVATE });
+    try {
+      fs.linkSync(tmp, this.saltFile);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+    return fs.readFileSync(this.saltFile);
   }
 
   private write(file: string, content: string, mode: number): void {
