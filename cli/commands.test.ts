@@ -176,6 +176,7 @@ describe("usage errors", () => {
     ["an option of another command", ["show", "a", "--lock"], "unknown option --lock"],
     ["a missing value", ["exec", "--id"], "--id needs a value"],
     ["an option where the value should be", ["exec", "--id", "--lock", "x"], "--id needs a value"],
+    ["an empty value for a required option", ["exec", "--id=", "true"], "--id needs a value"],
     ["a missing short option's value", ["exec", "--id", "web", "-H"], "-H needs a value"],
     ["a value for a boolean", ["show", "a", "--json=yes"], "--json takes no value"],
     ["a single option given twice", ["exec", "--id", "a", "--id", "b"], "--id is given twice"],

@@ -225,8 +225,10 @@ function parseCommand<P extends ProgramSpec>(
       values[token.name] = true;
     } else {
       // A value that looks like an option is one: `--id --lock` lacks the id.
+      // A required one cannot be empty either.
       const value = token.value;
-      if (value === undefined || (!token.inlineValue && value.startsWith("-") && value !== "-"))
+      const looksLikeOption = !token.inlineValue && value?.startsWith("-") && value !== "-";
+      if (value === undefined || looksLikeOption || (option.required && value === ""))
         fail(`${token.rawName} needs a value`);
       else if (option.multiple) (values[token.name] as string[]).push(value);
       else if (given.has(token.name)) fail(`${token.rawName} is given twice`);
