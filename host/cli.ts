@@ -93,6 +93,9 @@ export const HOST_PROGRAM = defineProgram({
   },
 });
 
+/** How `conductor supervise` runs: the endless loop, one pass, or starting one in the background. */
+export type SuperviseMode = "loop" | "once" | "background" | "restart";
+
 /** What a command line asks for. */
 export type HostCommandLine =
   | { kind: "help"; usage: string }
@@ -100,7 +103,7 @@ export type HostCommandLine =
   | { kind: "run"; options: RunOptions }
   | { kind: "status"; json: boolean }
   | { kind: "pause" | "resume"; id: string }
-  | { kind: "supervise"; mode: "loop" | "once" | "background" | "restart" }
+  | { kind: "supervise"; mode: SuperviseMode }
   | { kind: "version" };
 
 /** Parses the arguments of `conductor`; throws UsageError (exit 2) for what it does not take. */
@@ -125,9 +128,9 @@ export function parseCommandLine(argv: readonly string[]): HostCommandLine {
     case "resume":
       return { kind: parsed.command, id: parsed.args.id };
     case "supervise": {
-      const { once, background, restart } = parsed.options;
-      const mode = background ? "background" : restart ? "restart" : once ? "once" : "loop";
-      return { kind: "supervise", mode };
+      // At most one of them (exclusive above).
+      const flag = (["once", "background", "restart"] as const).find((m) => parsed.options[m]);
+      return { kind: "supervise", mode: flag ?? "loop" };
     }
     case "version":
       return { kind: "version" };

@@ -5,7 +5,7 @@
 import { containerDown, containerUp } from "./container";
 import { nginxApply, nginxRemove } from "./nginx";
 import { UsageError as CommandLineError } from "../cli/commands";
-import { parseCommandLine } from "./cli";
+import { parseCommandLine, type SuperviseMode } from "./cli";
 import { cronInstall, cronRemove } from "./cron";
 import { releaseApply, releaseRemove } from "./release";
 import { runOneOff, UsageError } from "./run";
@@ -56,9 +56,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function superviseCommand(
-  mode: "loop" | "once" | "background" | "restart",
-): Promise<number> | number {
+function superviseCommand(mode: SuperviseMode): Promise<number> | number {
   const logLine = (line: string) =>
     process.stderr.write(`${new Date().toISOString()} conductor supervise: ${line}\n`);
   if (mode === "background") return startInBackground(logLine);
