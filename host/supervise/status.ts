@@ -116,7 +116,8 @@ function unreadableRelease(fault: Fault & { name: string }): ServiceStatus {
 /**
  * A container record that cannot be read goes under the service whose release
  * lists the container or, failing that, whose id begins its name
- * (`<id>-<slot>-<fingerprint>`, naming.ts).
+ * (`<id>-<slot>-<fingerprint>`, naming.ts): a row of its own if that service
+ * has no release here.
  */
 function recordProblem(services: ServiceStatus[], fault: Fault & { name: string }) {
   const problem = `container ${fault.name} is not supervised: ${fault.message}`;
