@@ -77,9 +77,9 @@ describe("parse", () => {
       lock: false,
     };
     expect(typeof options.id).toBe("string");
-    // @ts-expect-error a required option is a string, never undefined
     const missing: OptionValues<(typeof PROGRAM)["commands"]["exec"]> = {
       ...options,
+      // @ts-expect-error a required option is a string, never undefined
       id: undefined,
     };
     expect(missing.id).toBeUndefined();

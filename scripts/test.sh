@@ -4,7 +4,8 @@
 # end-to-end tests (the real Pulumi CLI, Docker, nginx, cron and sshd here).
 #   scripts/test.sh            everything
 #   scripts/test.sh unit       type check, lint and unit tests only
-#   scripts/test.sh e2e [pattern]  end-to-end tests only
+#   scripts/test.sh e2e [pattern]  end-to-end tests on this machine only
+#   scripts/test.sh fleet [pattern]  end-to-end tests on the test fleet only (test/fleet/)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -16,7 +17,7 @@ trap 'rm -rf "$results"' EXIT
 if [ "$what" = unit ]; then ensure_node_modules; else prepare_machine; fi
 cd "$CONDUCTOR_ROOT"
 
-if [ "$what" != e2e ]; then
+if [ "$what" = all ] || [ "$what" = unit ]; then
   step "Type check and lint"
   npx tsc --noEmit -p .
   npx eslint .
@@ -31,10 +32,15 @@ if [ "$what" != e2e ]; then
   npx jest --selectProjects unit --json --outputFile="$results/unit.json"
 fi
 
-if [ "$what" != unit ]; then
+if [ "$what" = all ] || [ "$what" = e2e ]; then
   step "End-to-end tests"
   # The pattern goes first: --selectProjects takes every word after it.
   npx jest ${pattern:+"$pattern"} --runInBand --json --outputFile="$results/e2e.json" --selectProjects e2e
+fi
+
+if [ "$what" = all ] || [ "$what" = fleet ]; then
+  step "End-to-end tests on the test fleet (three hosts, a registry; the host image is built once)"
+  npx jest ${pattern:+"$pattern"} --runInBand --json --outputFile="$results/fleet.json" --selectProjects fleet
 fi
 
 # One closing line that counts both suites.
