@@ -25,6 +25,7 @@ const AGENT = "fleet:index:Agent";
 const CONTAINER = "fleet:index:Container";
 const NGINX = "fleet:index:NginxSite";
 const RELEASE = "fleet:index:Release";
+const IMAGE = "fleet:index:Image";
 
 /** web: http + nginx, 2 replicas on both hosts; worker: 1 replica on app-1 only. */
 function fleetInput(secretKeys: string[]): RawFleetInput {
@@ -98,6 +99,8 @@ describe("deployFleet with secret services and an SSH key", () => {
       [key(AGENT, "local")]: key(HOST, "local"),
       [key(AGENT, "app-1")]: key(HOST, "app-1"),
       [key(SERVICE, "web")]: "stack",
+      [key(IMAGE, "web-local-image")]: key(SERVICE, "web"),
+      [key(IMAGE, "web-app-1-image")]: key(SERVICE, "web"),
       [key(CONTAINER, "web-local-0")]: key(SERVICE, "web"),
       [key(CONTAINER, "web-local-1")]: key(SERVICE, "web"),
       [key(CONTAINER, "web-app-1-0")]: key(SERVICE, "web"),
@@ -107,6 +110,7 @@ describe("deployFleet with secret services and an SSH key", () => {
       [key(RELEASE, "web-local-release")]: key(SERVICE, "web"),
       [key(RELEASE, "web-app-1-release")]: key(SERVICE, "web"),
       [key(SERVICE, "worker")]: "stack",
+      [key(IMAGE, "worker-app-1-image")]: key(SERVICE, "worker"),
       [key(CONTAINER, "worker-app-1-0")]: key(SERVICE, "worker"),
       [key(RELEASE, "worker-app-1-release")]: key(SERVICE, "worker"),
     });
@@ -193,17 +197,21 @@ describe("deployFleet with secret services and an SSH key", () => {
     });
   });
 
-  it("orders containers after the agent, nginx after every container, release last", () => {
+  it("orders images after the agent, containers after every host's image, nginx after every container, release last", () => {
     const web = ["web-local-0", "web-local-1", "web-app-1-0", "web-app-1-1"];
+    const webImages = [key(IMAGE, "web-local-image"), key(IMAGE, "web-app-1-image")];
     const dependsOn = Object.fromEntries(
       [...resources].filter(([, r]) => r.dependsOn.length > 0).map(([k, r]) => [k, r.dependsOn]),
     );
     expect(dependsOn).toEqual({
-      [key(CONTAINER, "web-local-0")]: [key(AGENT, "local")],
-      [key(CONTAINER, "web-local-1")]: [key(AGENT, "local")],
-      [key(CONTAINER, "web-app-1-0")]: [key(AGENT, "app-1")],
-      [key(CONTAINER, "web-app-1-1")]: [key(AGENT, "app-1")],
-      [key(CONTAINER, "worker-app-1-0")]: [key(AGENT, "app-1")],
+      [key(IMAGE, "web-local-image")]: [key(AGENT, "local")],
+      [key(IMAGE, "web-app-1-image")]: [key(AGENT, "app-1")],
+      [key(IMAGE, "worker-app-1-image")]: [key(AGENT, "app-1")],
+      [key(CONTAINER, "web-local-0")]: [key(AGENT, "local"), ...webImages],
+      [key(CONTAINER, "web-local-1")]: [key(AGENT, "local"), ...webImages],
+      [key(CONTAINER, "web-app-1-0")]: [key(AGENT, "app-1"), ...webImages],
+      [key(CONTAINER, "web-app-1-1")]: [key(AGENT, "app-1"), ...webImages],
+      [key(CONTAINER, "worker-app-1-0")]: [key(AGENT, "app-1"), key(IMAGE, "worker-app-1-image")],
       [key(NGINX, "web-local-nginx")]: [key(AGENT, "local"), ...web.map((c) => key(CONTAINER, c))],
       [key(NGINX, "web-app-1-nginx")]: [key(AGENT, "app-1"), ...web.map((c) => key(CONTAINER, c))],
       [key(RELEASE, "web-local-release")]: [

@@ -17,6 +17,9 @@ export function deployFleet({ fleet, privateKey, bundle }: FleetArgs) {
   for (const host of fleet.hosts) {
     hosts.set(host.name, new Host(host.name, { host, privateKey, bundle }));
   }
-  const services = fleet.services.map((service) => new Service(service.name, { service, hosts }));
+  const services = fleet.services.map((service) => {
+    const registry = fleet.registries.find((r) => r.server === service.registry);
+    return new Service(service.name, { service, hosts, registry });
+  });
   return { hosts, services };
 }

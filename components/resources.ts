@@ -19,6 +19,24 @@ export class Agent extends pulumi.CustomResource {
   }
 }
 
+export interface ImageArgs {
+  connection: pulumi.Input<Connection>;
+  serviceId: string;
+  image: string;
+  revision: string;
+  /** The server the image is pulled from, as Docker decides it. */
+  registry: string;
+  /** Its credentials (conductor:registries), secret. */
+  auth?: pulumi.Input<{ username: string; password: string }>;
+}
+
+/** The image of a service's revision on a host, pulled before any new container starts. */
+export class Image extends pulumi.CustomResource {
+  constructor(name: string, args: ImageArgs, opts?: pulumi.CustomResourceOptions) {
+    super(RESOURCE_TYPES.image, name, args, opts);
+  }
+}
+
 export interface ContainerArgs {
   connection: pulumi.Input<Connection>;
   serviceId: string;

@@ -1,13 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Service as ServiceConfig } from "../config/model";
+import type { Registry, Service as ServiceConfig } from "../config/model";
 import { childNames, COMPONENT_TYPES } from "../protocol/names";
 import type { Host } from "./host";
 import { renderNginxSite } from "./nginx-config";
-import { Container, CronFile, NginxSite, Release } from "./resources";
+import { Container, CronFile, Image, NginxSite, Release } from "./resources";
 
 export interface ServiceArgs {
   service: ServiceConfig;
   hosts: ReadonlyMap<string, Host>;
+  /** The credentials of the registry of the service's image, if conductor:registries has them. */
+  registry?: Registry;
 }
 
 /**
@@ -15,8 +17,9 @@ export interface ServiceArgs {
  * with nginx, a site whose upstream lists that host's containers; and the
  * release, which stops the service's other containers.
  *
- * Order, all by dependencies (README: "What a deploy does"): every new container of the
- * service, on every host, is healthy before any host's nginx changes (a host
+ * Order, all by dependencies (README: "What a deploy does"): the image is on
+ * every host of the service before any of its new containers starts; every new
+ * container of the service, on every host, is healthy before any host's nginx changes (a host
  * that fails leaves the others serving the old release too); then the cron
  * file; then the release, which stops the old containers; Pulumi's deletes of
  * replaced containers come after everything else.
@@ -30,11 +33,19 @@ export class Service extends pulumi.ComponentResource {
     super(COMPONENT_TYPES.service, name, {}, opts);
     const { service } = args;
     this.env = service.envIsSecret ? pulumi.secret(service.env) : service.env;
-    const onHost = service.hosts.map((hostName) => {
+    const hosts = service.hosts.map((hostName) => {
       const host = args.hosts.get(hostName);
       if (!host) throw new pulumi.ResourceError(`unknown host ${hostName}`, this);
-      return { hostName, host, containers: this.containersOn(host, hostName, service) };
+      return { hostName, host };
     });
+    const images = hosts.map(({ hostName, host }) =>
+      this.imageOn(host, hostName, service, args.registry),
+    );
+    const onHost = hosts.map(({ hostName, host }) => ({
+      hostName,
+      host,
+      containers: this.containersOn(host, hostName, service, images),
+    }));
     this.containers = onHost.flatMap((h) => h.containers);
     for (const { hostName, host, containers } of onHost) {
       const site = service.http?.nginx
@@ -46,7 +57,28 @@ export class Service extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 
-  private containersOn(host: Host, hostName: string, service: ServiceConfig): Container[] {
+  private imageOn(host: Host, hostName: string, service: ServiceConfig, registry?: Registry) {
+    const auth = registry && { username: registry.username, password: registry.password };
+    return new Image(
+      childNames.image(service.name, hostName),
+      {
+        connection: host.connection,
+        serviceId: service.id,
+        image: service.image,
+        revision: service.revision,
+        registry: service.registry,
+        ...(auth && { auth: pulumi.secret(auth) }),
+      },
+      { parent: this, dependsOn: [host.agent] },
+    );
+  }
+
+  private containersOn(
+    host: Host,
+    hostName: string,
+    service: ServiceConfig,
+    images: Image[],
+  ): Container[] {
     const env = this.env;
     return Array.from(
       { length: service.replicas },
@@ -67,7 +99,7 @@ export class Service extends pulumi.ComponentResource {
             },
             stopTimeoutMs: service.stopTimeoutMs,
           },
-          { parent: this, dependsOn: [host.agent] },
+          { parent: this, dependsOn: [host.agent, ...images] },
         ),
     );
   }

@@ -5,7 +5,7 @@
 import { serviceId } from "../protocol/rules";
 import type { Draft } from "./parse";
 import { registryOf } from "./checks";
-import type { Fleet, Host, Http, Registry, Service } from "./model";
+import type { Fleet, Host, Http, Service } from "./model";
 import { DEFAULTS } from "./schema";
 import type { ParsedHost, ParsedService } from "./schema";
 
@@ -35,18 +35,13 @@ export function buildFleet(draft: Draft): Fleet {
     stack,
     ...(draft.revision !== undefined && { revision: draft.revision }),
     hosts,
-    services: services.map((s) => withRegistry(s, registries)),
+    services,
     registries,
   };
 }
 
 /** Docker Hub has several names; the one an image resolves to is docker.io. */
 const normalRegistry = (server: string) => (server === "index.docker.io" ? "docker.io" : server);
-
-function withRegistry(service: Service, registries: Registry[]): Service {
-  const server = registryOf(service.image);
-  return registries.some((r) => r.server === server) ? { ...service, registry: server } : service;
-}
 
 function toHost(name: string, host: ParsedHost): Host {
   return {
@@ -66,6 +61,7 @@ function toService(
   return {
     ...base,
     image: s.image,
+    registry: registryOf(s.image),
     ...(s.command && { command: s.command }),
     hosts: s.hosts ?? fleet.allHosts,
     replicas: s.replicas,

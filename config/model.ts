@@ -79,8 +79,8 @@ export interface Service {
   id: string;
   /** Repository without tag; the tag deployed is `revision`. */
   image: string;
-  /** The server of conductor:registries whose credentials pull `image`, if any. */
-  registry?: string;
+  /** The registry server `image` is pulled from, as Docker decides it (checks.ts registryOf). */
+  registry: string;
   revision: string;
   command?: string[];
   hosts: string[];

@@ -51,7 +51,7 @@ describe("conductor:registries", () => {
     expect(fleet.registries).toEqual([{ server: "registry.example.com", ...ENTRY }]);
     expect(fleet.services.map((s) => [s.name, s.registry])).toEqual([
       ["app", "registry.example.com"],
-      ["hub", undefined],
+      ["hub", "docker.io"],
     ]);
   });
 

@@ -9,6 +9,10 @@ import type { RunOptions } from "./run";
 /** The subcommands the deploy runs: a JSON request on stdin, no options. */
 const DEPLOY = "Commands the deploy runs (a JSON request on stdin)";
 const deployCommands = {
+  "image pull": {
+    summary: "pull a revision's image with its registry's credentials, unless present",
+    section: DEPLOY,
+  },
   "container up": { summary: "start a container and wait until it is healthy", section: DEPLOY },
   "container down": { summary: "stop and remove a container", section: DEPLOY },
   "nginx apply": { summary: "write, check and load a service's nginx site", section: DEPLOY },

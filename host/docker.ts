@@ -29,6 +29,7 @@ function request(
   path: string,
   body?: unknown,
   timeoutMs = 120_000,
+  extraHeaders: Record<string, string> = {},
 ): Promise<Response> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
@@ -38,9 +39,10 @@ function request(
         method,
         path,
         timeout: timeoutMs > 0 ? timeoutMs : undefined,
-        headers: payload
-          ? { "Content-Type": "application/json", "Content-Length": payload.length }
-          : {},
+        headers: {
+          ...extraHeaders,
+          ...(payload && { "Content-Type": "application/json", "Content-Length": payload.length }),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -65,8 +67,9 @@ async function call(
   body?: unknown,
   ok: number[] = [200, 201, 204],
   timeoutMs?: number,
+  headers?: Record<string, string>,
 ) {
-  const res = await request(method, path, body, timeoutMs);
+  const res = await request(method, path, body, timeoutMs, headers);
   if (!ok.includes(res.status)) {
     let message = res.body.toString("utf8").trim();
     try {
@@ -253,10 +256,24 @@ export async function imageTags(repository: string): Promise<string[]> {
     .sort();
 }
 
-/** Pulls an image; the API streams progress as JSON lines and reports failure in-band. */
-export async function pullImage(repository: string, tag: string): Promise<void> {
+/** Credentials for one registry, as the Engine API takes them (types.AuthConfig). */
+export interface RegistryAuth {
+  username: string;
+  password: string;
+  serveraddress: string;
+}
+
+/**
+ * Pulls an image; the API streams progress as JSON lines and reports failure
+ * in-band. Credentials go in X-Registry-Auth (base64url JSON): the Engine does
+ * not read the docker CLI's ~/.docker/config.json.
+ */
+export async function pullImage(repository: string, tag: string, auth?: RegistryAuth) {
   const query = `fromImage=${encodeURIComponent(repository)}&tag=${encodeURIComponent(tag)}`;
-  const res = await call("POST", `/images/create?${query}`, undefined, [200], 30 * 60_000);
+  const headers = auth
+    ? { "X-Registry-Auth": Buffer.from(JSON.stringify(auth)).toString("base64url") }
+    : undefined;
+  const res = await call("POST", `/images/create?${query}`, undefined, [200], 30 * 60_000, headers);
   for (const line of res.body.toString("utf8").split("\n")) {
     if (!line.trim()) continue;
     const event = JSON.parse(line) as { error?: string };

@@ -1,8 +1,8 @@
 // The `conductor` command installed on every host (README: "One-off tasks and
-// consoles", "Supervision"). The deploy
-// calls its subcommands with a JSON request on stdin; operators call `run`,
-// `status`, `pause` and `resume` by hand.
+// consoles", "Supervision"). The deploy calls its subcommands with a JSON
+// request on stdin; operators call `run`, `status`, `pause` and `resume` by hand.
 import { containerDown, containerUp } from "./container";
+import { imagePull } from "./image";
 import { nginxApply, nginxRemove } from "./nginx";
 import { UsageError as CommandLineError } from "../cli/commands";
 import { parseCommandLine, type SuperviseMode } from "./cli";
@@ -28,6 +28,7 @@ type Log = (line: string) => void;
 const requestHandlers: {
   [C in HostCommand]: (request: RequestOf<C>, log: Log) => Promise<AnswerOf<C> | void>;
 } = {
+  "image pull": imagePull,
   "container up": containerUp,
   "container down": containerDown,
   "nginx apply": nginxApply,

@@ -12,6 +12,7 @@ export const RESOURCE_TYPES = {
   agent: "fleet:index:Agent",
   container: "fleet:index:Container",
   cronFile: "fleet:index:CronFile",
+  image: "fleet:index:Image",
   nginxSite: "fleet:index:NginxSite",
   release: "fleet:index:Release",
 } as const;
@@ -24,6 +25,7 @@ export type ResourceType = (typeof RESOURCE_TYPES)[keyof typeof RESOURCE_TYPES];
  */
 export const childNames = {
   container: (service: string, host: string, slot: number) => `${service}-${host}-${slot}`,
+  image: (service: string, host: string) => `${service}-${host}-image`,
   nginxSite: (service: string, host: string) => `${service}-${host}-nginx`,
   cronFile: (service: string, host: string) => `${service}-${host}-cron`,
   release: (service: string, host: string) => `${service}-${host}-release`,

@@ -94,11 +94,28 @@ export type CronInstallRequest = z.infer<typeof cronInstallRequest>;
 
 export const cronInstalled = z.strictObject({ jobs: z.number().int().min(0) });
 
+/**
+ * The image of a revision on a host, pulled if missing. `registry` is the
+ * server Docker pulls it from (config/checks.ts registryOf); `auth` its
+ * credentials from conductor:registries, if it has an entry.
+ */
+export const imagePullRequest = z.strictObject({
+  serviceId,
+  image: repository,
+  revision,
+  registry: z.string().min(1),
+  auth: z.strictObject({ username: z.string().min(1), password: z.string().min(1) }).optional(),
+});
+export type ImagePullRequest = z.infer<typeof imagePullRequest>;
+
+export const imagePulled = z.strictObject({ pulled: z.boolean() });
+
 /** The answer of commands that only report success. */
 export const done = z.strictObject({});
 
 /** Every subcommand the deploy runs on a host, with its request and answer. */
 export const HOST_COMMANDS = {
+  "image pull": { request: imagePullRequest, answer: imagePulled },
   "container up": { request: containerSpec, answer: startedContainer },
   "container down": { request: containerStopRequest, answer: done },
   "nginx apply": { request: nginxApplyRequest, answer: done },

@@ -7,6 +7,7 @@ import { RESOURCE_TYPES, type ResourceType } from "../protocol/names";
 import { agentHandler } from "./resources/agent";
 import { containerHandler } from "./resources/container";
 import { cronFileHandler } from "./resources/cron-file";
+import { imageHandler } from "./resources/image";
 import { nginxSiteHandler } from "./resources/nginx-site";
 import { releaseHandler } from "./resources/release";
 import type { ResourceHandler } from "./resources/types";
@@ -18,6 +19,7 @@ const handlers: Record<ResourceType, ResourceHandler> = {
   [RESOURCE_TYPES.agent]: agentHandler,
   [RESOURCE_TYPES.container]: containerHandler,
   [RESOURCE_TYPES.cronFile]: cronFileHandler,
+  [RESOURCE_TYPES.image]: imageHandler,
   [RESOURCE_TYPES.nginxSite]: nginxSiteHandler,
   [RESOURCE_TYPES.release]: releaseHandler,
 };

@@ -11,6 +11,8 @@ const HOST = COMPONENT_TYPES.host;
 const AGENT = RESOURCE_TYPES.agent;
 const CONTAINER = RESOURCE_TYPES.container;
 const RELEASE = RESOURCE_TYPES.release;
+/** Children that are not files on the host (an image pull follows the revision column). */
+const NOT_FILES: ReadonlySet<string> = new Set([CONTAINER, RELEASE, RESOURCE_TYPES.image]);
 /** Container inputs with a column of their own; the rest of a replacement's reasons go to `also`. */
 const SHOWN_INPUTS = new Set(["revision", "env", "connection", "slot"]);
 
@@ -111,7 +113,7 @@ function rowOf(service: string, host: string, children: Change[]): Row {
     replicas: { before: before.length, after: after.length },
     env: envChange(containers),
     files: children
-      .filter((c) => c.type !== CONTAINER && c.type !== RELEASE && c.effect !== "none")
+      .filter((c) => !NOT_FILES.has(c.type) && c.effect !== "none")
       .map((c) => ({ kind: fileKind(c.type), effect: c.effect })),
     also: alsoChanged(children),
   };
