@@ -2,20 +2,12 @@
 // config points at the fleet's hosts and registry, images put where the hosts
 // find them, what a host holds for a service (containers, nginx file, release
 // record), and a load through the front LB bounded in time and count.
-import { RESOURCE_TYPES } from "../../protocol/names";
 import { run, type RunResult, TestStack } from "../e2e/harness";
 import { type LoadReport, startLoad } from "../e2e/load";
 import type { Fleet } from "./fleet";
 
 /** The repository services deploy; the tag is the revision. */
 export const REPOSITORY = "conductor/hello";
-
-/**
- * Whether conductor pulls images with the registry credentials of stack
- * config (a fleet:index:Image per service per host). Until then the tests put
- * the images into the hosts themselves.
- */
-export const PULLS = (Object.values(RESOURCE_TYPES) as string[]).includes("fleet:index:Image");
 
 export interface ServiceOptions {
   revision: string;
@@ -156,10 +148,22 @@ export async function loadAs(
   }
 }
 
-/** Makes conductor-hello:<revision> deployable: pushed to the registry once, or loaded into every host. */
-export async function publish(fleet: Fleet, revision: string): Promise<void> {
-  if (PULLS) await fleet.pushImage(`conductor-hello:${revision}`, REPOSITORY, revision);
-  else await loadAs(fleet, `conductor-hello:${revision}`, revision);
+/**
+ * FLEET_PRELOAD_IMAGES=1: also load each published image into every host, so
+ * that conductor finds it there and does not pull. A diagnostic mode, for
+ * seeing the other scenarios while conductor's pulls are broken; the real
+ * path, and the default, is the registry.
+ */
+export const PRELOAD = process.env.FLEET_PRELOAD_IMAGES === "1";
+
+/** Makes conductor-hello:<revision> deployable: pushed to the registry once; every host pulls it. */
+export async function publish(
+  fleet: Fleet,
+  revision: string,
+  options: { preload?: boolean } = {},
+): Promise<void> {
+  await fleet.pushImage(`conductor-hello:${revision}`, REPOSITORY, revision);
+  if (options.preload ?? PRELOAD) await loadAs(fleet, `conductor-hello:${revision}`, revision);
 }
 
 // ---------------------------------------------------------------------------
