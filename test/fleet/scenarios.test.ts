@@ -157,13 +157,39 @@ async function underLoad(name: string, body: () => Promise<void>): Promise<LoadR
   return report;
 }
 
-/** The lines of a deploy's output that say what failed. */
+/** A failed deploy's Diagnostics: per resource, its error's lines. */
+function diagnostics(output: string): { resource: string; lines: string[] }[] {
+  const section = output.split(/^Diagnostics:$/m)[1]?.split(/^(?:Outputs|Resources):$/m)[0] ?? "";
+  const blocks: { resource: string; lines: string[] }[] = [];
+  for (const line of section.split("\n")) {
+    const head = /^ {2}(\S+ \(.*\)):$/.exec(line);
+    if (head) blocks.push({ resource: head[1], lines: [] });
+    else if (blocks.length && line.trim()) blocks[blocks.length - 1].lines.push(line.trim());
+  }
+  return blocks
+    .filter((b) => !b.resource.startsWith("pulumi:pulumi:Stack"))
+    .map((b) => ({
+      ...b,
+      lines: b.lines.map((l, k) => (k === 0 ? l.replace(/^error: /, "") : l)),
+    }));
+}
+
+/** What a failed deploy says, for the report: each resource's error, bounded. */
 const errorLines = (output: string) =>
-  output
-    .split("\n")
-    .filter((l) => /error|host h\d|did not|cannot|unauthorized|not found|unreachable/i.test(l))
-    .slice(0, 12)
+  diagnostics(output)
+    .map((d) => `  ${d.resource}:\n    ${d.lines.slice(0, 6).join("\n    ")}`)
     .join("\n");
+
+/** The first line of each error: what `pulumi up` shows on its progress line. */
+const headlines = (output: string) =>
+  diagnostics(output).map((d) => `${d.resource}: ${d.lines[0] ?? ""}`);
+
+/** Outputs of the failed deploys, by scenario, for the check of their headlines. */
+const failedOutputs: Record<string, string> = {};
+
+/** Whether a deploy updated the conductor command on some host (it restarts the supervisor there too). */
+const agentUpdates = (output: string) =>
+  [...output.matchAll(/fleet:index:Agent (\S+) updated/g)].map((x) => x[1]);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -281,22 +307,28 @@ describe("conductor on the test fleet", () => {
     const report = await underLoad("revisions A -> B -> C (+ solo A -> B)", async () => {
       web = { ...web, revision: R.b };
       const toB = await m().deployOk(current());
+      const toBAgents = agentUpdates(m().lastOutput);
       await expectServing(R.b);
       await expectWeb();
 
       web = { ...web, revision: R.c };
       const toC = await m().deployOk(current());
+      const toCAgents = agentUpdates(m().lastOutput);
       await expectServing(R.c);
       await expectWeb();
 
       // The same revision change of a service on one host (same replicas, same stack).
       solo = { ...solo, revision: R.b };
       const soloMs = await m().deployOk(current());
+      const soloAgents = agentUpdates(m().lastOutput);
       await expectSoloServing(R.b);
       await expectDeployed(SOLO(), { ...solo, hosts: ["h1"], absent: ["h2", "h3"] });
       await expectServing(R.c);
+      // The same config again: what every up costs before it changes anything.
+      const noop = await m().deployOk(current());
       note(
-        `revision change, 2 replicas: 3 hosts ${toB} ms (A -> B), ${toC} ms (B -> C); 1 host ${soloMs} ms (A -> B)`,
+        `up with no change: ${noop} ms; revision change, 2 replicas: 3 hosts ${toB} ms (A -> B), ${toC} ms (B -> C); 1 host ${soloMs} ms (A -> B)` +
+          ` [conductor command updated on: ${[toBAgents, toCAgents, soloAgents].map((a) => a.join(",") || "none").join(" / ")}]`,
       );
     });
     expect(Object.keys(report.answers).sort()).toEqual(
@@ -331,6 +363,7 @@ describe("conductor on the test fleet", () => {
         ...current(),
         services: { web: { ...web, revision: R.d }, solo },
       });
+      failedOutputs.unhealthy = result.output;
       note(`unhealthy on h3: up exit ${result.code} after ${ms} ms:\n${errorLines(result.output)}`);
       expect(result.code).not.toBe(0);
       // One diagnostic of h3's container: `host h3: ...` then `<name> did not become healthy`.
@@ -372,6 +405,7 @@ describe("conductor on the test fleet", () => {
           ...current(),
           services: { web: { ...web, revision: R.e, replicas: 2 }, solo },
         });
+        failedOutputs.unreachable = result.output;
         note(
           `h2 unreachable: up exit ${result.code} after ${ms} ms:\n${errorLines(result.output)}`,
         );
@@ -411,13 +445,27 @@ describe("conductor on the test fleet", () => {
           ...current(),
           services: { web: { ...web, revision: R.f }, solo },
         });
+        failedOutputs.password = result.output;
         note(
           `wrong registry password: up exit ${result.code} after ${ms} ms:\n${errorLines(result.output)}`,
         );
         expect(result.code).not.toBe(0);
-        expect(result.output).toMatch(/host h[123]:[^\n]*registry:5000/);
-        expect(result.output).toContain(`${imageOf(f())}:${R.f}`);
-        expect(result.output).toContain("unauthorized");
+        // Every host of web fails its pull, each saying so; no container was started.
+        const errors = diagnostics(result.output);
+        expect(errors.map((d) => d.resource).sort()).toEqual(
+          ALL.map((h) => `fleet:index:Image (web-${h}-image)`),
+        );
+        for (const h of ALL) {
+          const text = errors.find((d) => d.resource.includes(`web-${h}-image`))!.lines.join("\n");
+          expect({ h, text }).toEqual({
+            h,
+            text: expect.stringMatching(
+              new RegExp(
+                `^host ${h}: [\\s\\S]*cannot pull ${imageOf(f())}:${R.f} from registry registry:5000: unauthorized`,
+              ),
+            ),
+          });
+        }
         for (const host of ALL) {
           expect({ host, containers: await allContainers(f(), host) }).toEqual({
             host,
@@ -439,6 +487,31 @@ describe("conductor on the test fleet", () => {
       await expectServing(R.f);
       await expectWeb();
     });
+  });
+
+  it("a failed deploy's errors lead with what failed (README's format), not with a progress line", () => {
+    const lines = Object.fromEntries(
+      Object.entries(failedOutputs).map(([k, out]) => [k, headlines(out)]),
+    );
+    note(`error headlines:\n  ${Object.values(lines).flat().join("\n  ")}`);
+    expect(Object.keys(lines).sort()).toEqual(["password", "unhealthy", "unreachable"]);
+    const want = {
+      unhealthy: [/^fleet:index:Container \(web-h3-\d\): host h3: \S+ did not become healthy: /],
+      unreachable: [/^fleet:index:\w+ \(web-h2-\S+\): host h2: cannot connect over SSH to /],
+      password: ALL.map(
+        (h) =>
+          new RegExp(
+            `^fleet:index:Image \\(web-${h}-image\\): host ${h}: cannot pull \\S+ from registry registry:5000: unauthorized`,
+          ),
+      ),
+    };
+    // Every headline that does not say what failed, all at once for the report.
+    const wrong = Object.entries(want).flatMap(([k, patterns]) =>
+      patterns
+        .filter((pattern) => !lines[k].some((l) => pattern.test(l)))
+        .map((pattern) => ({ scenario: k, want: String(pattern), got: lines[k] })),
+    );
+    expect(wrong).toEqual([]);
   });
 
   for (const [host, supervisor] of [

@@ -91,11 +91,15 @@ export class FleetStack {
     };
   }
 
+  /** What the last deploy printed. */
+  lastOutput = "";
+
   /** Writes the config and runs `pulumi up`; how long it took. */
   async deploy(options: StackOptions): Promise<{ result: RunResult; ms: number }> {
     await this.stack.writeConfig(this.config(options));
     const started = Date.now();
     const result = await this.stack.up();
+    this.lastOutput = result.output;
     return { result, ms: Date.now() - started };
   }
 
