@@ -264,15 +264,24 @@ export interface RegistryAuth {
 }
 
 /**
+ * URL-safe base64 *with* padding (Go's base64.URLEncoding): Docker 20.10
+ * ignores an unpadded header and pulls anonymously (seen on the test fleet).
+ */
+export function registryAuthHeader(auth: RegistryAuth): string {
+  return Buffer.from(JSON.stringify(auth))
+    .toString("base64")
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_");
+}
+
+/**
  * Pulls an image; the API streams progress as JSON lines and reports failure
  * in-band. Credentials go in X-Registry-Auth (base64url JSON): the Engine does
  * not read the docker CLI's ~/.docker/config.json.
  */
 export async function pullImage(repository: string, tag: string, auth?: RegistryAuth) {
   const query = `fromImage=${encodeURIComponent(repository)}&tag=${encodeURIComponent(tag)}`;
-  const headers = auth
-    ? { "X-Registry-Auth": Buffer.from(JSON.stringify(auth)).toString("base64url") }
-    : undefined;
+  const headers = auth ? { "X-Registry-Auth": registryAuthHeader(auth) } : undefined;
   const res = await call("POST", `/images/create?${query}`, undefined, [200], 30 * 60_000, headers);
   for (const line of res.body.toString("utf8").split("\n")) {
     if (!line.trim()) continue;
