@@ -32,19 +32,28 @@ export async function buildExample(
   if (result.code !== 0) throw new Error(`building the example image failed:\n${result.output}`);
 }
 
-export async function get(url: string): Promise<{ status: number; body: string }> {
-  const result = await run("curl", [
-    "-sS",
-    "--max-time",
-    "5",
-    "-o",
-    "-",
-    "-w",
-    "\n%{http_code}",
-    url,
-  ]);
-  const lines = result.stdout.split("\n");
+/** curl's argv for one GET that prints the body, then the status on a line of its own. */
+export const curlGet = (url: string) => [
+  "curl",
+  "-sS",
+  "--max-time",
+  "5",
+  "-o",
+  "-",
+  "-w",
+  "\n%{http_code}",
+  url,
+];
+
+/** What curlGet printed, as status and body. */
+export function parseCurlGet(stdout: string): { status: number; body: string } {
+  const lines = stdout.split("\n");
   return { status: Number(lines.pop()), body: lines.join("\n").trim() };
+}
+
+export async function get(url: string): Promise<{ status: number; body: string }> {
+  const [file, ...args] = curlGet(url);
+  return parseCurlGet((await run(file, args)).stdout);
 }
 
 export const nginxFile = (serviceId: string) => `/etc/nginx/conf.d/conductor-${serviceId}.conf`;

@@ -2,6 +2,7 @@
 // config points at the fleet's hosts and registry, images put where the hosts
 // find them, what a host holds for a service (containers, nginx file, release
 // record), and a load through the front LB bounded in time and count.
+import { curlGet, parseCurlGet } from "../e2e/docker";
 import { run, type RunResult, TestStack } from "../e2e/harness";
 import { type LoadReport, startLoad } from "../e2e/load";
 import type { Fleet } from "./fleet";
@@ -267,19 +268,7 @@ export async function getInHost(
   host: string,
   url: string,
 ): Promise<{ status: number; body: string }> {
-  const r = await fleet.exec(host, [
-    "curl",
-    "-sS",
-    "--max-time",
-    "5",
-    "-o",
-    "-",
-    "-w",
-    "\n%{http_code}",
-    url,
-  ]);
-  const lines = r.stdout.split("\n");
-  return { status: Number(lines.pop()), body: lines.join("\n").trim() };
+  return parseCurlGet((await fleet.exec(host, curlGet(url))).stdout);
 }
 
 // ---------------------------------------------------------------------------
