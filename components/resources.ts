@@ -2,7 +2,7 @@
 // creates on a host. Each registers its inputs; outputs come back from the host.
 import * as pulumi from "@pulumi/pulumi";
 import { RESOURCE_TYPES } from "../protocol/names";
-import type { HealthCheckSpec } from "../protocol/requests";
+import type { ContainerSpec } from "../protocol/requests";
 import type { Connection } from "../protocol/connection";
 
 export interface AgentArgs {
@@ -37,17 +37,16 @@ export class Image extends pulumi.CustomResource {
   }
 }
 
-export interface ContainerArgs {
+/**
+ * What the Container resource registers: the host's connection and the
+ * protocol's container spec, so a field added to the spec
+ * (protocol/requests.ts) is a compile error here until the deploy passes it.
+ * The env may be secret, hence an Input.
+ */
+export type ContainerArgs = Omit<ContainerSpec, "env"> & {
   connection: pulumi.Input<Connection>;
-  serviceId: string;
-  slot: number;
-  image: string;
-  revision: string;
-  command?: string[];
-  env: pulumi.Input<Record<string, string>>;
-  http?: { port: number; healthCheck: HealthCheckSpec };
-  stopTimeoutMs: number;
-}
+  env: pulumi.Input<ContainerSpec["env"]>;
+};
 
 /** One container of a service on a host, started and found healthy before it counts as created. */
 export class Container extends pulumi.CustomResource {
