@@ -100,9 +100,38 @@ describe("hostCommand", () => {
 });
 
 describe("describeFailure", () => {
+  const LOG = "--- log of host app-1 before the error ---";
+
   it("says ssh itself failed when it exits 255", () => {
     expect(describeFailure(APP_1, 255, "Connection refused")).toBe(
       "cannot connect over SSH to deploy@10.0.1.11:2222: Connection refused",
+    );
+  });
+
+  it("leads with ssh's last line when it exits 255, the lines before it after", () => {
+    const stderr =
+      "Warning: Permanently added '[10.0.1.11]:2222' (ED25519) to the list of known hosts.\r\n" +
+      "deploy@10.0.1.11: Permission denied (publickey).\r\n";
+    expect(describeFailure(APP_1, 255, stderr)).toBe(
+      [
+        "cannot connect over SSH to deploy@10.0.1.11:2222: deploy@10.0.1.11: Permission denied (publickey).",
+        "",
+        LOG,
+        "Warning: Permanently added '[10.0.1.11]:2222' (ED25519) to the list of known hosts.",
+      ].join("\n"),
+    );
+  });
+
+  it("says the connection was lost, not the host command's last progress line", () => {
+    const stderr =
+      "conductor: pulling shop:5c1d8e2\nConnection to 10.0.1.11 closed by remote host.";
+    expect(describeFailure(APP_1, 255, stderr)).toBe(
+      [
+        "cannot connect over SSH to deploy@10.0.1.11:2222: Connection to 10.0.1.11 closed by remote host.",
+        "",
+        LOG,
+        "pulling shop:5c1d8e2",
+      ].join("\n"),
     );
   });
 
@@ -110,14 +139,52 @@ describe("describeFailure", () => {
     expect(describeFailure(LOCAL, 255, "conductor: no such service")).toBe("no such service");
   });
 
-  it("gives the command's stderr without the conductor: prefix of each line", () => {
-    expect(describeFailure(APP_1, 1, "conductor: nginx -t failed:\nconductor: line 3")).toBe(
-      "nginx -t failed:\nline 3",
+  it("leads with the host command's error, its last conductor: line, then its progress", () => {
+    const stderr = [
+      "conductor: starting web-3",
+      "conductor: waiting for health of web-3",
+      "conductor: web-3 did not become healthy: GET /health on port 24611: HTTP 503",
+    ].join("\n");
+    expect(describeFailure(APP_1, 1, `${stderr}\n`)).toBe(
+      [
+        "web-3 did not become healthy: GET /health on port 24611: HTTP 503",
+        "",
+        LOG,
+        "starting web-3",
+        "waiting for health of web-3",
+      ].join("\n"),
     );
+  });
+
+  it("keeps every line of an error of several lines in the lead", () => {
+    const stderr = [
+      "conductor: checking /etc/nginx/conf.d/shop.conf",
+      "conductor: nginx -t rejected /etc/nginx/conf.d/shop.conf; the previous file is back in place:",
+      'nginx: [emerg] unknown directive "lisen" in /etc/nginx/conf.d/shop.conf:3',
+      "nginx: configuration file /etc/nginx/nginx.conf test failed",
+    ].join("\n");
+    expect(describeFailure(APP_1, 1, stderr)).toBe(
+      [
+        "nginx -t rejected /etc/nginx/conf.d/shop.conf; the previous file is back in place:",
+        'nginx: [emerg] unknown directive "lisen" in /etc/nginx/conf.d/shop.conf:3',
+        "nginx: configuration file /etc/nginx/nginx.conf test failed",
+        "",
+        LOG,
+        "checking /etc/nginx/conf.d/shop.conf",
+      ].join("\n"),
+    );
+  });
+
+  it("gives all of stderr when no line is the host command's", () => {
+    const stderr = "bash: line 1: /usr/local/bin/conductor: No such file or directory\nsecond line";
+    expect(describeFailure(APP_1, 127, stderr)).toBe(stderr);
   });
 
   it("gives the exit code when stderr is empty", () => {
     expect(describeFailure(APP_1, 3, "")).toBe("exit code 3");
+    expect(describeFailure(APP_1, 255, "\n")).toBe(
+      "cannot connect over SSH to deploy@10.0.1.11:2222: exit code 255",
+    );
     expect(describeFailure(LOCAL, null, "")).toBe("exit code null");
   });
 });
@@ -127,9 +194,13 @@ describe("runOnHost on the local host", () => {
     await expect(runOnHost(LOCAL, ["sh", "-c", "tr a-z A-Z"], "hello\n")).resolves.toBe("HELLO\n");
   });
 
-  it("rejects with the host and the command's stderr when it fails", async () => {
-    const failing = runOnHost(LOCAL, ["sh", "-c", "echo 'conductor: boom' >&2; exit 4"], "");
-    await expect(failing).rejects.toThrow(new HostCommandError("host local: boom"));
+  it("rejects with the host and the command's error, then its log, when it fails", async () => {
+    const script = "echo 'conductor: pulling' >&2; echo 'conductor: boom' >&2; exit 4";
+    await expect(runOnHost(LOCAL, ["sh", "-c", script], "")).rejects.toThrow(
+      new HostCommandError(
+        "host local: boom\n\n--- log of host local before the error ---\npulling",
+      ),
+    );
   });
 
   it("rejects naming the program it cannot run", async () => {

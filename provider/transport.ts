@@ -84,12 +84,32 @@ export async function conductor<C extends HostCommand>(
   }
 }
 
-/** Why a command on the host failed, from its exit code and stderr. */
+/**
+ * Why a command on the host failed, from its exit code and stderr: the error
+ * first, as Pulumi's one-line summary shows only that, then the lines before it.
+ */
 export function describeFailure(conn: Connection, code: number | null, stderr: string): string {
-  // ssh exits 255 for its own errors (unreachable host, refused key).
-  if (!conn.local && code === 255)
-    return `cannot connect over SSH to ${conn.user}@${conn.address}:${conn.port}: ${stderr}`;
-  return stderr.replace(/^conductor: /gm, "") || `exit code ${code}`;
+  const lines = stderr.trim() ? stderr.trim().split(/\r?\n/) : [];
+  const unprefixed = lines.map((l) => (l.startsWith(PREFIX) ? l.slice(PREFIX.length) : l));
+  // ssh exits 255 for its own errors (unreachable host, refused key), its message last.
+  if (!conn.local && code === 255) {
+    const headline = unprefixed.pop() ?? `exit code ${code}`;
+    return `cannot connect over SSH to ${conn.user}@${conn.address}:${conn.port}: ${headline}${logOf(conn, unprefixed)}`;
+  }
+  // The host command writes its error last, as `conductor: <message>` (host/main.ts), and
+  // a message of several lines goes on unprefixed. Without one, no line is known as the error.
+  const start = lines.reduce((last, l, i) => (l.startsWith(PREFIX) ? i : last), -1);
+  if (start === -1) return unprefixed.join("\n") || `exit code ${code}`;
+  return unprefixed.slice(start).join("\n") + logOf(conn, unprefixed.slice(0, start));
+}
+
+const PREFIX = "conductor: ";
+
+/** The lines of stderr before the error, labelled as the host's, after a blank line. */
+function logOf(conn: Connection, lines: string[]): string {
+  return lines.length
+    ? `\n\n--- log of host ${conn.host} before the error ---\n${lines.join("\n")}`
+    : "";
 }
 
 export function sshArgs(conn: Connection, argv: string[]): string[] {
