@@ -182,10 +182,76 @@ describe("describeFailure", () => {
 
   it("gives the exit code when stderr is empty", () => {
     expect(describeFailure(APP_1, 3, "")).toBe("exit code 3");
-    expect(describeFailure(APP_1, 255, "\n")).toBe(
-      "cannot connect over SSH to deploy@10.0.1.11:2222: exit code 255",
-    );
     expect(describeFailure(LOCAL, null, "")).toBe("exit code null");
+  });
+});
+
+describe("describeFailure when ssh exits 255 with no message of its own", () => {
+  const ENDED =
+    "ssh to deploy@10.0.1.11:2222 ended with exit code 255 and no message of its own: the connection was lost or the host command killed";
+
+  it("says so when stderr is empty", () => {
+    expect(describeFailure(APP_1, 255, "\r\n")).toBe(ENDED);
+  });
+
+  it("does not take the host command's last progress line for ssh's message", () => {
+    expect(
+      describeFailure(APP_1, 255, "conductor: starting web-3\nconductor: waiting for health"),
+    ).toBe(
+      `${ENDED}\n\n--- log of host app-1 before the error ---\nstarting web-3\nwaiting for health`,
+    );
+  });
+});
+
+// OpenSSH's own wording (openssh-portable mux.c); after each, ssh runs the command without the master.
+const MUX_NOISE = [
+  "ControlSocket /tmp/conductor-Xy12Ab/ssh-6f1c2e9a0b already exists, disabling multiplexing",
+  "ControlSocket /tmp/conductor-Xy12Ab/ssh-6f1c2e9a0b.Qk3VmZ8pL1sT0aBc already exists, disabling multiplexing",
+  "Control socket connect(/tmp/conductor-Xy12Ab/ssh-6f1c2e9a0b): Connection reset by peer",
+  "muxclient: master hello exchange failed",
+  "mux_client_hello_exchange: expected HELLO (1) got 2",
+  "Unsupported multiplexing protocol version 3 (expected 4)",
+  "mux_client_request_session: master alive request failed",
+  "mux_client_request_session: read from master failed: Broken pipe",
+  "mux_client_request_session: session request failed: channel open failed",
+  "mux_client_request_session: unexpected response from master 0x80000002",
+  "Master refused session request: Permission denied",
+];
+
+describe.each(MUX_NOISE)("describeFailure with OpenSSH's %j", (noise) => {
+  it("leaves it out of a failure of the host command", () => {
+    const stderr = `${noise}\r\nconductor: pulling shop:5c1d8e2\n${noise}\r\nconductor: boom\n${noise}\r\n`;
+    expect(describeFailure(APP_1, 1, stderr)).toBe(
+      "boom\n\n--- log of host app-1 before the error ---\npulling shop:5c1d8e2",
+    );
+  });
+
+  it("leaves it out of ssh's own failure", () => {
+    expect(
+      describeFailure(
+        APP_1,
+        255,
+        `${noise}\r\nssh: connect to host 10.0.1.11 port 2222: Connection refused\r\n`,
+      ),
+    ).toBe(
+      "cannot connect over SSH to deploy@10.0.1.11:2222: ssh: connect to host 10.0.1.11 port 2222: Connection refused",
+    );
+  });
+
+  it("keeps it from a local command, which runs no ssh of ours", () => {
+    expect(describeFailure(LOCAL, 1, `conductor: boom\n${noise}`)).toBe(`boom\n${noise}`);
+  });
+});
+
+describe("describeFailure keeps OpenSSH's mux lines that end it", () => {
+  it.each([
+    "mux_client_request_session: write packet: Broken pipe",
+    "mux_client_request_session: master returned error: no such session",
+    "Control socket connect(/tmp/conductor-Xy12Ab/ssh-6f1c2e9a0b): No such file or directory\r\nmux_client_request_session: send fds failed",
+  ])("%j", (stderr) => {
+    expect(describeFailure(APP_1, 255, stderr)).toBe(
+      `cannot connect over SSH to deploy@10.0.1.11:2222: ${stderr.split("\r\n").pop()}`,
+    );
   });
 });
 

@@ -89,21 +89,54 @@ export async function conductor<C extends HostCommand>(
  * first, as Pulumi's one-line summary shows only that, then the lines before it.
  */
 export function describeFailure(conn: Connection, code: number | null, stderr: string): string {
-  const lines = stderr.trim() ? stderr.trim().split(/\r?\n/) : [];
-  const unprefixed = lines.map((l) => (l.startsWith(PREFIX) ? l.slice(PREFIX.length) : l));
-  // ssh exits 255 for its own errors (unreachable host, refused key), its message last.
-  if (!conn.local && code === 255) {
-    const headline = unprefixed.pop() ?? `exit code ${code}`;
-    return `cannot connect over SSH to ${conn.user}@${conn.address}:${conn.port}: ${headline}${logOf(conn, unprefixed)}`;
-  }
+  const lines = stderrLines(conn, stderr);
+  if (!conn.local && code === 255) return sshFailure(conn, lines);
   // The host command writes its error last, as `conductor: <message>` (host/main.ts), and
   // a message of several lines goes on unprefixed. Without one, no line is known as the error.
   const start = lines.reduce((last, l, i) => (l.startsWith(PREFIX) ? i : last), -1);
-  if (start === -1) return unprefixed.join("\n") || `exit code ${code}`;
-  return unprefixed.slice(start).join("\n") + logOf(conn, unprefixed.slice(0, start));
+  const text = lines.map(unprefixed);
+  if (start === -1) return text.join("\n") || `exit code ${code}`;
+  return text.slice(start).join("\n") + logOf(conn, text.slice(0, start));
+}
+
+/** ssh exits 255 for its own errors (unreachable host, refused key), its message last. */
+function sshFailure(conn: Connection, lines: string[]): string {
+  const target = `${conn.user}@${conn.address}:${conn.port}`;
+  const last = lines.at(-1);
+  // Nor does ssh say anything when the master of a shared connection goes away (mux.c,
+  // mux_client_request_session) or the remote command dies of a signal (clientloop.c).
+  if (last === undefined || last.startsWith(PREFIX))
+    return `ssh to ${target} ended with exit code 255 and no message of its own: the connection was lost or the host command killed${logOf(conn, lines.map(unprefixed))}`;
+  return `cannot connect over SSH to ${target}: ${last}${logOf(conn, lines.slice(0, -1).map(unprefixed))}`;
 }
 
 const PREFIX = "conductor: ";
+
+const unprefixed = (line: string) => (line.startsWith(PREFIX) ? line.slice(PREFIX.length) : line);
+
+/**
+ * OpenSSH's errors after which it runs the command over a connection of its own
+ * (openssh-portable mux.c: muxserver_listen, muxclient, mux_client_request_session):
+ * parallel commands racing to be a host's ControlMaster, not why a command failed.
+ */
+const SSH_MUX_NOISE = [
+  /^ControlSocket .+ already exists, disabling multiplexing$/,
+  /^Control socket connect\(.+\): .+$/,
+  /^muxclient: master hello exchange failed$/,
+  /^mux_client_hello_exchange: expected HELLO \(\d+\) got \d+$/,
+  /^Unsupported multiplexing protocol version \d+ \(expected \d+\)$/,
+  /^mux_client_request_session: master alive request failed$/,
+  /^mux_client_request_session: read from master failed: .+$/,
+  /^mux_client_request_session: session request failed: .+$/,
+  /^mux_client_request_session: unexpected response from master 0x[0-9a-f]+$/,
+  /^Master refused session request: .+$/,
+];
+
+/** The lines of stderr (ssh ends its own with \r\n), without ssh's mux noise. */
+function stderrLines(conn: Connection, stderr: string): string[] {
+  const lines = stderr.trim() ? stderr.trim().split(/\r?\n/) : [];
+  return conn.local ? lines : lines.filter((l) => !SSH_MUX_NOISE.some((noise) => noise.test(l)));
+}
 
 /** The lines of stderr before the error, labelled as the host's, after a blank line. */
 function logOf(conn: Connection, lines: string[]): string {
