@@ -10,8 +10,8 @@ import { type DockerClient, dockerClient } from "./docker";
 import { exec, type ExecOptions, type ExecResult } from "./exec";
 import { ConfDir } from "./files";
 import { probe, type Probe, sleep } from "./health";
-import { fileLocks, type Locks } from "./lock";
-import { bootTimeMs, cmdline, nginxWorkers, type NginxWorkers, spawnSupervisor } from "./proc";
+import { socketLocks, type Locks } from "./lock";
+import { cmdline, nginxWorkers, type NginxWorkers, spawnSupervisor } from "./proc";
 import { defaultStore, type HostStore } from "./store";
 import type { HealthCheckSpec } from "../protocol/requests";
 
@@ -91,7 +91,7 @@ export function hostEffects(env: NodeJS.ProcessEnv = process.env): HostEffects {
   return {
     docker: dockerClient,
     store,
-    locks: fileLocks(store.locksDir, bootTimeMs),
+    locks: socketLocks(store.locksDir),
     exec,
     probe,
     clock: { now: () => Date.now(), sleep },

@@ -35,19 +35,6 @@ export function cmdline(pid: number): string[] | undefined {
   return raw.replace(/\0+$/, "").split("\0");
 }
 
-/**
- * When this boot began (ms since the epoch), from /proc/stat's btime (whole
- * seconds, so at most a second early); undefined where there is no /proc.
- */
-export function bootTimeMs(): number | undefined {
-  try {
-    const btime = /^btime (\d+)$/m.exec(fs.readFileSync("/proc/stat", "utf8"));
-    return btime ? Number(btime[1]) * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Starts `conductor supervise` detached from this process, appending its output to `logFile`. */
 export function spawnSupervisor(logFile: string): number | undefined {
   const out = fs.openSync(logFile, "a");
