@@ -2,6 +2,7 @@
 // there, the request on stdin, the id and outputs returned (secrets still
 // wrapped), and the errors for malformed inputs, state and answers. Not proven
 // here: what the host command does with the requests (host/ and e2e tests).
+import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -399,6 +400,24 @@ describe("an agent", () => {
     expect(host.calls).toStrictEqual([
       { conn: MOVED, argv: ["sh", "-c", INSTALL_SCRIPT], input: code },
     ]);
+  });
+
+  // The script's own printf, run by sh into a temp file. Not proven here: that
+  // cron reads the file (test/e2e/supervise.test.ts), nor the systemd branch.
+  it("has cron start the supervisor at boot and every minute where no systemd runs", () => {
+    const printf = /printf '%s\\n' [^]*?> \/etc\/cron\.d\/conductor-supervise\.tmp/.exec(
+      INSTALL_SCRIPT,
+    );
+    const file = path.join(dir, "conductor-supervise");
+    execFileSync("sh", ["-c", printf![0].replace(/> \S+$/, `> ${file}`)]);
+    expect(fs.readFileSync(file, "utf8")).toBe(
+      [
+        "# Installed by conductor: starts conductor supervise unless it runs (no systemd here).",
+        `@reboot root ${CONDUCTOR} supervise --background >/dev/null 2>&1`,
+        `* * * * * root ${CONDUCTOR} supervise --background >/dev/null 2>&1`,
+        "",
+      ].join("\n"),
+    );
   });
 
   it("refuses a bundle that changed since the program hashed it", async () => {

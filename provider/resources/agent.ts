@@ -24,8 +24,9 @@ const inputs = z.strictObject({
 });
 
 // Supervision (README: "Supervision"): a systemd unit that restarts the supervisor
-// when it dies, where systemd runs; elsewhere cron starts it every minute
-// unless one runs. Either way the running one is replaced by the new version.
+// when it dies, where systemd runs; elsewhere cron starts it at boot (not at
+// the next minute: containers must serve within 60 s of a reboot) and every
+// minute unless one runs. Either way the running one is replaced by the new version.
 const SUPERVISION_SCRIPT = `
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
   cat > /etc/systemd/system/conductor-supervise.service <<'UNIT'
@@ -47,6 +48,7 @@ UNIT
   systemctl restart conductor-supervise.service
 else
   printf '%s\\n' '# Installed by conductor: starts conductor supervise unless it runs (no systemd here).' \\
+    '@reboot root ${CONDUCTOR_BIN} supervise --background >/dev/null 2>&1' \\
     '* * * * * root ${CONDUCTOR_BIN} supervise --background >/dev/null 2>&1' > /etc/cron.d/conductor-supervise.tmp
   mv -f /etc/cron.d/conductor-supervise.tmp /etc/cron.d/conductor-supervise
   ${CONDUCTOR_BIN} supervise --restart

@@ -92,9 +92,9 @@ describe("conductor supervise", () => {
   it("runs after the deploy", async () => {
     const pid = Number(fs.readFileSync("/var/lib/conductor/supervise.pid", "utf8"));
     expect(() => process.kill(pid, 0)).not.toThrow();
-    expect(fs.readFileSync("/etc/cron.d/conductor-supervise", "utf8")).toContain(
-      "supervise --background",
-    );
+    const cron = fs.readFileSync("/etc/cron.d/conductor-supervise", "utf8");
+    expect(cron).toContain("\n@reboot root /usr/local/bin/conductor supervise --background");
+    expect(cron).toContain("\n* * * * * root /usr/local/bin/conductor supervise --background");
   });
 
   it("starts a killed container again, on the same port", async () => {
