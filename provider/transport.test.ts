@@ -2,6 +2,7 @@
 // file, never on argv), the local host run directly, and what a failure says.
 // Not proven here: that OpenSSH accepts these options (the e2e tests use them).
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import type { Connection } from "../protocol/connection";
 import { shellJoin } from "../protocol/quote";
@@ -277,5 +278,142 @@ describe("runOnHost on the local host", () => {
 
   it("does not mind a command that reads no stdin", async () => {
     await expect(runOnHost(LOCAL, ["true"], "x".repeat(1 << 20))).resolves.toBe("");
+  });
+});
+
+/**
+ * A stand-in for OpenSSH's ssh, on PATH for the tests below. Per port, as with
+ * ControlMaster=auto: a call when there is no master connects (100 ms) and is the
+ * master from then on, later calls share it; `-O check` says whether there is
+ * one. down-<port> makes the port refuse; after-<port> (holding another port)
+ * makes its connect wait, at most 2 s, until that port has a master. Each call
+ * goes to `calls` ("<port> <what>") and its arguments to `argv`.
+ */
+const FAKE_SSH = `#!/bin/sh
+dir=$(dirname "$0")
+prev=; port=; op=
+for a in "$@"; do
+  [ "$prev" = -p ] && port=$a
+  [ "$prev" = -O ] && op=$a
+  prev=$a
+done
+printf '%s\\n' "$*" >> "$dir/argv"
+log() { echo "$port $1" >> "$dir/calls"; }
+if [ "$op" = check ]; then
+  log check
+  [ -e "$dir/master-$port" ] && exit 0
+  echo "Control socket connect($dir/ssh-x): No such file or directory" >&2
+  exit 255
+fi
+if [ -e "$dir/down-$port" ]; then
+  log refused
+  sleep 0.1
+  echo "ssh: connect to host 10.0.1.11 port $port: Connection refused" >&2
+  exit 255
+fi
+if [ -e "$dir/master-$port" ]; then log shared; exit 0; fi
+log connecting
+sleep 0.1
+if [ -e "$dir/after-$port" ]; then
+  other=$(cat "$dir/after-$port"); i=0
+  until [ -e "$dir/master-$other" ]; do
+    i=$((i + 1)); [ $i -gt 40 ] && { echo "no master for $other in 2 s" >&2; exit 255; }
+    sleep 0.05
+  done
+fi
+: > "$dir/master-$port"
+log connected
+`;
+
+// Not proven here: that OpenSSH acts like the fake. By hand against an sshd of
+// OpenSSH 9.2, six commands started together made one connection (six before).
+describe("runOnHost over ssh, with a fake ssh", () => {
+  const savedPath = process.env.PATH;
+  let dir = "";
+  const at = (port: number): Connection => ({ ...APP_1, host: `app-${port}`, port });
+  const calls = (port: number) =>
+    fs
+      .readFileSync(path.join(dir, "calls"), "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith(`${port} `))
+      .map((l) => l.slice(`${port} `.length));
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-ssh-"));
+    fs.writeFileSync(path.join(dir, "ssh"), FAKE_SSH, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "calls"), "");
+    fs.writeFileSync(path.join(dir, "argv"), "");
+    process.env.PATH = `${dir}:${savedPath}`;
+  });
+  afterAll(() => {
+    process.env.PATH = savedPath;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("starts commands started together once one connection is up, all sharing it", async () => {
+    const conn = at(4001);
+    await Promise.all([1, 2, 3, 4, 5].map(() => runOnHost(conn, ["true"], "")));
+    expect(calls(4001)).toStrictEqual([
+      "check",
+      "connecting",
+      "connected",
+      ...Array(5).fill("shared"),
+    ]);
+  });
+
+  it("checks for the master before each later command, and connects again when it is gone", async () => {
+    const conn = at(4002);
+    await runOnHost(conn, ["true"], "");
+    await runOnHost(conn, ["true"], "");
+    fs.rmSync(path.join(dir, "master-4002")); // ControlPersist ran out
+    await runOnHost(conn, ["true"], "");
+    expect(calls(4002)).toStrictEqual(
+      ["check", "connecting", "connected", "shared", "check", "shared"].concat([
+        "check",
+        "connecting",
+        "connected",
+        "shared",
+      ]),
+    );
+  });
+
+  it("connects to each host without waiting for the others", async () => {
+    fs.writeFileSync(path.join(dir, "after-4003"), "4004");
+    await Promise.all([runOnHost(at(4003), ["true"], ""), runOnHost(at(4004), ["true"], "")]);
+    expect([calls(4003), calls(4004)]).toStrictEqual([
+      ["check", "connecting", "connected", "shared"],
+      ["check", "connecting", "connected", "shared"],
+    ]);
+  });
+
+  it("fails every command waiting on a connection that fails, with ssh's message, and tries again on the next", async () => {
+    const conn = at(4005);
+    fs.writeFileSync(path.join(dir, "down-4005"), "");
+    const refused = new HostCommandError(
+      "host app-4005: cannot connect over SSH to deploy@10.0.1.11:4005: ssh: connect to host 10.0.1.11 port 4005: Connection refused",
+    );
+    const results = await Promise.allSettled([1, 2, 3].map(() => runOnHost(conn, ["true"], "")));
+    expect(results).toStrictEqual(Array(3).fill({ status: "rejected", reason: refused }));
+    await expect(runOnHost(conn, ["true"], "")).rejects.toThrow(refused);
+    expect(calls(4005)).toStrictEqual(["check", "refused", "check", "refused"]);
+  });
+
+  it("puts neither the key nor the request on any command line, and never asks for a password", async () => {
+    await runOnHost({ ...at(4006), privateKey: KEY }, ["true"], '{"password":"s3cr3t"}');
+    const argv = fs
+      .readFileSync(path.join(dir, "argv"), "utf8")
+      .split("\n")
+      .filter((l) => l.includes(" -p 4006 "));
+    expect(argv).toHaveLength(3); // the check, the connect, the command
+    for (const line of argv) {
+      expect(line).toContain("-o BatchMode=yes -o ConnectTimeout=10 ");
+      expect(line).not.toMatch(/not-a-real-key|s3cr3t/);
+    }
+  });
+
+  it("runs no ssh for the local host", async () => {
+    const before = fs.readFileSync(path.join(dir, "argv"), "utf8");
+    await runOnHost(LOCAL, ["true"], "");
+    expect(fs.readFileSync(path.join(dir, "argv"), "utf8")).toBe(before);
   });
 });

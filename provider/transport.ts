@@ -32,10 +32,66 @@ export function hostCommand(
   return ["ssh", [...(options.tty ? ["-t"] : []), ...sshArgs(conn, argv)]];
 }
 
-export function runOnHost(conn: Connection, argv: string[], input: string): Promise<string> {
+export async function runOnHost(conn: Connection, argv: string[], input: string): Promise<string> {
+  if (!conn.local) await sharedConnection(conn);
   const [file, args] = hostCommand(conn, argv);
+  const { code, stdout, stderr } = await execute(conn, file, args, input);
+  if (code !== 0)
+    throw new HostCommandError(`host ${conn.host}: ${describeFailure(conn, code, stderr)}`);
+  return stdout;
+}
+
+/** The check or start of each host's master connection under way, by user@address:port. */
+const masters = new Map<string, Promise<void>>();
+
+/**
+ * Resolves once this process has a master connection to the host (ControlPath),
+ * starting it if need be, so that commands started together share it: each
+ * would otherwise try to become the master, all but one failing to ("ControlSocket
+ * ... already exists, disabling multiplexing") and connecting on its own.
+ * Calls while a check or start is under way wait for that one.
+ */
+function sharedConnection(conn: Connection): Promise<void> {
+  // ssh-%C in ControlPath hashes the same three.
+  const key = `${conn.user}@${conn.address}:${conn.port}`;
+  let ready = masters.get(key);
+  if (!ready) {
+    ready = startMaster(conn).finally(() => masters.delete(key));
+    masters.set(key, ready);
+  }
+  return ready;
+}
+
+/**
+ * A master lasts ControlPersist seconds after its last command, so each command
+ * checks for it (`-O check` asks the socket, no network). Without one, ssh runs
+ * `true` like any command: it becomes the master (ControlMaster=auto), leaves it
+ * in the background and exits, and it exits as well should it find or lose to
+ * another master, where `ssh -MNf` would stay connected with nothing to do.
+ */
+async function startMaster(conn: Connection): Promise<void> {
+  const check = await execute(
+    conn,
+    "ssh",
+    [...sshOptions(conn), "-O", "check", "--", conn.address],
+    "",
+  );
+  if (check.code === 0) return;
+  const { code, stderr } = await execute(conn, "ssh", sshArgs(conn, ["true"]), "");
+  if (code !== 0)
+    throw new HostCommandError(`host ${conn.host}: ${describeFailure(conn, code, stderr)}`);
+}
+
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function execute(conn: Connection, file: string, args: string[], input: string): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: "pipe" });
+    // process.env as this module sees it: jest gives each test file a copy of its own.
+    const child = spawn(file, args, { stdio: "pipe", env: process.env });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (c: Buffer) => out.push(c));
@@ -43,11 +99,13 @@ export function runOnHost(conn: Connection, argv: string[], input: string): Prom
     child.on("error", (e) =>
       reject(new HostCommandError(`host ${conn.host}: cannot run ${file}: ${e.message}`)),
     );
-    child.on("close", (code) => {
-      const stderr = Buffer.concat(err).toString("utf8").trim();
-      if (code === 0) return resolve(Buffer.concat(out).toString("utf8"));
-      reject(new HostCommandError(`host ${conn.host}: ${describeFailure(conn, code, stderr)}`));
-    });
+    child.on("close", (code) =>
+      resolve({
+        code,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+      }),
+    );
     child.stdin.on("error", () => undefined); // the command may exit before reading all input
     child.stdin.end(input);
   });
@@ -146,6 +204,11 @@ function logOf(conn: Connection, lines: string[]): string {
 }
 
 export function sshArgs(conn: Connection, argv: string[]): string[] {
+  return [...sshOptions(conn), "--", conn.address, shellJoin(argv)];
+}
+
+/** ssh's options for every connection to the host, up to its address. */
+function sshOptions(conn: Connection): string[] {
   const args = [
     "-o",
     "BatchMode=yes",
@@ -166,7 +229,7 @@ export function sshArgs(conn: Connection, argv: string[]): string[] {
     String(conn.port),
   ];
   if (conn.privateKey) args.push("-i", keyFile(conn.privateKey), "-o", "IdentitiesOnly=yes");
-  args.push("-l", conn.user, "--", conn.address, shellJoin(argv));
+  args.push("-l", conn.user);
   return args;
 }
 
