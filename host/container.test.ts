@@ -173,6 +173,133 @@ describe("container up", () => {
     expect(options.publish).toBeUndefined();
   });
 
+  it("creates the container with the spec's volumes, limits, log driver, user, stop signal and labels, conductor's labels last", async () => {
+    host.docker.images.add(IMAGE);
+    const spec: ContainerSpec = {
+      ...SPEC,
+      volumes: [{ source: "uploads", target: "/app/uploads", readOnly: false }],
+      resources: { memoryBytes: 512 * 1024 * 1024, cpus: 1.5 },
+      logging: { driver: "json-file", options: { "max-size": "10m", "max-file": "5" } },
+      user: "app",
+      stopSignal: "SIGQUIT",
+      labels: { team: "payments" },
+    };
+    const created = containerName(spec, host.store.salt());
+    await up(spec);
+    expect(host.docker.containers.get(created)!.options).toEqual({
+      name: created,
+      image: IMAGE,
+      command: ["bin/web"],
+      env: { RAILS_ENV: "production", SECRET: "hunter2" },
+      stopTimeoutSeconds: 30,
+      volumes: [{ source: "uploads", target: "/app/uploads", readOnly: false }],
+      memoryBytes: 536870912,
+      cpus: 1.5,
+      logging: { driver: "json-file", options: { "max-size": "10m", "max-file": "5" } },
+      user: "app",
+      stopSignal: "SIGQUIT",
+      labels: {
+        team: "payments",
+        "conductor.service": "shop_web_production",
+        "conductor.slot": "1",
+        "conductor.port": "20000",
+      },
+      publish: { containerPort: 3000, hostPort: 20000 },
+    });
+    // The protocol refuses "conductor.*" labels; were one to get through, conductor's would win.
+    const sneaky: ContainerSpec = { ...SPEC, labels: { "conductor.slot": "9" } };
+    await up(sneaky);
+    const sneakyName = containerName(sneaky, host.store.salt());
+    expect(host.docker.containers.get(sneakyName)!.options.labels["conductor.slot"]).toBe("1");
+  });
+
+  it("says when a container that exited while starting was OOM-killed", async () => {
+    host.docker.images.add(IMAGE);
+    host.docker.onStart = (c) => {
+      host.docker.exit(c.name, 137);
+      c.oomKilled = true;
+    };
+    await expect(up()).rejects.toThrow(
+      `${name} did not become healthy: the container exited with code 137 (OOM-killed at its memory limit)\n`,
+    );
+  });
+
+  it("still fails and removes an unhealthy container whose logs cannot be read (log driver none)", async () => {
+    host.docker.images.add(IMAGE);
+    host.probe = () => ({ healthy: false, reason: "HTTP 503" });
+    host.docker.containerLogs = async () => {
+      throw new Error(
+        "docker GET /containers/x/logs: configured logging driver does not support reading",
+      );
+    };
+    await expect(up()).rejects.toThrow(
+      `--- last 30 log lines of ${name} ---\n(its logs cannot be read: docker GET /containers/x/logs: configured logging driver does not support reading)`,
+    );
+    expect(host.docker.containers.has(name)).toBe(false);
+  });
+
+  describe("a service without http, with a command health check", () => {
+    const WORKER: ContainerSpec = {
+      ...SPEC,
+      http: undefined,
+      healthCheck: {
+        command: ["bin/healthcheck", "--queue"],
+        timeoutMs: 1000,
+        intervalMs: 500,
+        deadlineMs: 3000,
+      },
+    };
+    let worker: string;
+    beforeEach(() => {
+      worker = containerName(WORKER, host.store.salt());
+      host.docker.images.add(IMAGE);
+    });
+
+    it("runs the command in the container every interval until it exits 0, then records it", async () => {
+      const codes = [1, 1, 0];
+      host.docker.onExec = () => ({ exitCode: codes.shift()!, output: "" });
+      const started = host.clock.now;
+      expect(await up(WORKER)).toEqual({ name: worker, hostPort: undefined });
+      expect(host.clock.now - started).toBe(1000);
+      expect(host.trace.filter((t) => t.startsWith("docker exec"))).toEqual(
+        Array(3).fill(`docker exec ${worker} bin/healthcheck --queue (1000ms)`),
+      );
+      expect(host.trace).not.toContain("docker list conductor.port");
+      expect(host.trace.at(-1)).toBe(`store write container ${worker}`);
+    });
+
+    it("removes it at the deadline, saying what the command printed last, and records nothing", async () => {
+      host.docker.onExec = () => ({
+        exitCode: 3,
+        output: "redis: connection refused\nqueue unreachable\n",
+      });
+      host.docker.onStart = (c) => (c.logs = "worker booting\n");
+      await expect(up(WORKER)).rejects.toThrow(
+        new Error(
+          `${worker} did not become healthy: command check: \`bin/healthcheck --queue\` exited with 3: queue unreachable (deadline 3000ms)\n` +
+            `--- last 30 log lines of ${worker} ---\nworker booting`,
+        ),
+      );
+      expect(host.trace.filter((t) => t.startsWith("docker exec"))).toHaveLength(7); // 0s, 0.5s ... 3s
+      expect(host.docker.containers.has(worker)).toBe(false);
+      expect(host.store.readContainer(worker).status).toBe("missing");
+    });
+
+    it("counts a command that does not exit within the timeout as a failure", async () => {
+      host.docker.onExec = () => ({ output: "" });
+      await expect(up(WORKER)).rejects.toThrow(
+        "command check: `bin/healthcheck --queue` did not exit within 1000ms (deadline 3000ms)",
+      );
+    });
+
+    it("is ignored beside http: an http service is checked over HTTP", async () => {
+      const both: ContainerSpec = { ...SPEC, healthCheck: WORKER.healthCheck };
+      await up(both);
+      expect(host.trace.some((t) => t.startsWith("docker exec"))).toBe(false);
+      expect(host.trace).toContain("probe 20000/health");
+    });
+  });
+
   it("removes a container that Docker fails to start", async () => {
     host.docker.images.add(IMAGE);
     host.docker.onStart = () => {

@@ -2,7 +2,9 @@
 // it is healthy, or stop one gracefully. The deploy calls these once per
 // container; Pulumi's create-before-delete order does the rest
 // (docs/architecture.md, "The deploy, in order").
+import type { CreateOptions } from "./docker";
 import { type HostEffects, hostEffects, type Log } from "./effects";
+import { commandProbe, type Probe } from "./health";
 import { containerName } from "./naming";
 import { LABELS, LOCKS } from "./store";
 import type { ContainerSpec, ContainerStopRequest, StartedContainer } from "../protocol/requests";
@@ -82,7 +84,11 @@ export async function createAndStart(
       command: spec.command,
       env: spec.env,
       stopTimeoutSeconds: Math.ceil(spec.stopTimeoutMs / 1000),
+      ...runtimeOptions(spec),
+      ...(spec.logging && { logging: spec.logging }),
       labels: {
+        // conductor's own labels last: the service's cannot override them.
+        ...spec.labels,
         [LABELS.service]: spec.serviceId,
         [LABELS.slot]: String(spec.slot),
         ...(hostPort ? { [LABELS.port]: String(hostPort) } : {}),
@@ -97,6 +103,23 @@ export async function createAndStart(
     }
     return hostPort;
   });
+}
+
+/**
+ * The create options of a service's runtime fields (protocol runtimeShape),
+ * for its deployed containers and its one-offs (run.ts); labels apart, as
+ * each merges them with its own. Absent fields stay absent: Docker's defaults.
+ */
+export function runtimeOptions(
+  r: Pick<ContainerSpec, "volumes" | "resources" | "user" | "stopSignal">,
+): Partial<CreateOptions> {
+  return {
+    ...(r.volumes && { volumes: r.volumes }),
+    ...(r.resources?.memoryBytes !== undefined && { memoryBytes: r.resources.memoryBytes }),
+    ...(r.resources?.cpus !== undefined && { cpus: r.resources.cpus }),
+    ...(r.user !== undefined && { user: r.user }),
+    ...(r.stopSignal !== undefined && { stopSignal: r.stopSignal }),
+  };
 }
 
 /** A port no conductor container holds (running or not) and nothing listens on. */
@@ -120,7 +143,10 @@ async function waitHealthyOrRemove(
 ) {
   const failure = await waitHealthy(spec, name, hostPort, fx);
   if (!failure) return;
-  const logs = await fx.docker.containerLogs(name, LOG_LINES);
+  // A driver such as `none` keeps no logs to read; the failure still counts.
+  const logs = await fx.docker
+    .containerLogs(name, LOG_LINES)
+    .catch((err: Error) => `(its logs cannot be read: ${err.message})`);
   await fx.docker.removeContainer(name);
   fx.store.removeContainer(name);
   throw new Error(
@@ -128,29 +154,61 @@ async function waitHealthyOrRemove(
   );
 }
 
-/** Polls until healthy (or, without http, until it has stayed up briefly); returns why not. */
+/** Polls until healthy (or, without a check, until it has stayed up briefly); returns why not. */
 async function waitHealthy(
   spec: ContainerSpec,
   name: string,
   hostPort: number | undefined,
   fx: ContainerEffects,
 ): Promise<string | undefined> {
-  const check = spec.http?.healthCheck;
+  const check = healthCheckOf(spec, name, hostPort, fx);
   const deadline = fx.clock.now() + (check?.deadlineMs ?? 2000);
   let last = "not checked yet";
   for (;;) {
     const state = await fx.docker.inspectContainer(name);
-    if (!state || state.status !== "running") {
-      return `the container ${state ? `exited with code ${state.exitCode}` : "disappeared"}`;
-    }
-    if (check && hostPort) {
-      const result = await fx.probe(hostPort, check);
+    if (!state || state.status !== "running") return stoppedReason(state);
+    if (check) {
+      const result = await check.probe();
       if (result.healthy) return undefined;
-      last = `GET ${check.path} on port ${hostPort}: ${result.reason}`;
+      last = `${check.what}: ${result.reason}`;
     } else if (fx.clock.now() >= deadline) {
       return undefined; // no health check: running at the end of the grace period is healthy
     }
     if (fx.clock.now() >= deadline) return `${last} (deadline ${check?.deadlineMs}ms)`;
     await fx.clock.sleep(check?.intervalMs ?? 250);
   }
+}
+
+function stoppedReason(state: { exitCode: number; oomKilled: boolean } | undefined): string {
+  if (!state) return "the container disappeared";
+  const oom = state.oomKilled ? " (OOM-killed at its memory limit)" : "";
+  return `the container exited with code ${state.exitCode}${oom}`;
+}
+
+export interface ContainerCheck {
+  /** For messages: `GET /health on port 20001`, or `command check`. */
+  what: string;
+  deadlineMs: number;
+  intervalMs: number;
+  probe(): Promise<Probe>;
+}
+
+/**
+ * The container's health check: over HTTP for http services, its command
+ * (Docker exec) for others that have one, else none. The supervisor uses it too.
+ */
+export function healthCheckOf(
+  spec: ContainerSpec,
+  name: string,
+  hostPort: number | undefined,
+  fx: Pick<HostEffects, "docker" | "probe">,
+): ContainerCheck | undefined {
+  const http = spec.http?.healthCheck;
+  if (http && hostPort) {
+    const what = `GET ${http.path} on port ${hostPort}`;
+    return { what, ...http, probe: () => fx.probe(hostPort, http) };
+  }
+  const command = spec.http ? undefined : spec.healthCheck;
+  if (!command) return undefined;
+  return { what: "command check", ...command, probe: () => commandProbe(fx.docker, name, command) };
 }

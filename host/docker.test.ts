@@ -1,6 +1,12 @@
-// Docker's multiplexed log stream, built by hand. Not proven here: that the
-// daemon frames logs this way for every version (the e2e tests read real logs).
-import { demultiplex } from "./docker";
+// Docker's multiplexed log stream, built by hand; the create body; exec against
+// a fake Engine. Not proven here: that the daemon frames logs this way for
+// every version, or reads these fields as meant (the e2e tests use the real one).
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import { createBody, demultiplex, type execInContainer } from "./docker";
 
 const STDOUT = 1;
 const STDERR = 2;
@@ -47,5 +53,122 @@ describe("demultiplex", () => {
 
   it("gives nothing for an empty stream", () => {
     expect(demultiplex(Buffer.alloc(0))).toBe("");
+  });
+});
+
+describe("createBody", () => {
+  const base = {
+    name: "c",
+    image: "shop/app:279d903",
+    env: {},
+    labels: {},
+    stopTimeoutSeconds: 30,
+  };
+
+  it("maps the runtime fields to Engine API 1.41: Binds, Memory (no swap on top), NanoCpus, LogConfig, User, StopSignal", () => {
+    const body = createBody({
+      ...base,
+      volumes: [
+        { source: "uploads", target: "/app/uploads", readOnly: false },
+        { source: "/srv/certs", target: "/certs", readOnly: true },
+      ],
+      memoryBytes: 512 * 1024 * 1024,
+      cpus: 1.5,
+      logging: { driver: "json-file", options: { "max-size": "10m", "max-file": "5" } },
+      user: "app",
+      stopSignal: "SIGQUIT",
+    });
+    expect(body).toMatchObject({ User: "app", StopSignal: "SIGQUIT" });
+    expect(body.HostConfig).toEqual({
+      Binds: ["uploads:/app/uploads", "/srv/certs:/certs:ro"],
+      Memory: 536870912,
+      MemorySwap: 536870912,
+      NanoCpus: 1_500_000_000,
+      LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "5" } },
+      AutoRemove: false,
+      PortBindings: undefined,
+      RestartPolicy: { Name: "no" },
+    });
+  });
+
+  it("leaves every runtime field to Docker when the options have none", () => {
+    const body = createBody(base);
+    expect([body.User, body.StopSignal]).toEqual([undefined, undefined]);
+    const { Binds, Memory, MemorySwap, NanoCpus, LogConfig } = body.HostConfig;
+    expect([Binds, Memory, MemorySwap, NanoCpus, LogConfig]).toEqual(Array(5).fill(undefined));
+    // JSON drops undefined keys: the daemon sees no such field at all.
+    expect(Object.keys(JSON.parse(JSON.stringify(body.HostConfig)) as object)).toEqual([
+      "AutoRemove",
+      "RestartPolicy",
+    ]);
+  });
+});
+
+describe("execInContainer, against a fake Engine on a unix socket", () => {
+  let server: http.Server;
+  let dir: string;
+  let exec: typeof execInContainer;
+  /** What the fake's exec does: its output, exit code, and how long it takes. */
+  let behaviour: { output: string; exitCode: number; ms: number; pid: number };
+  const requests: string[] = [];
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "conductor-docker-"));
+    const socket = path.join(dir, "docker.sock");
+    let finished = false;
+    server = http.createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      req.resume();
+      if (req.url?.endsWith("/exec") && req.method === "POST") {
+        finished = false;
+        res.writeHead(201).end(JSON.stringify({ Id: "e1" }));
+      } else if (req.url === "/exec/e1/start") {
+        res.writeHead(200, { "Content-Type": "application/vnd.docker.raw-stream" });
+        const timer = setTimeout(() => {
+          finished = true;
+          res.end(frame(STDOUT, behaviour.output));
+        }, behaviour.ms);
+        res.on("close", () => clearTimeout(timer));
+      } else if (req.url === "/exec/e1/json") {
+        const info = { Running: !finished, ExitCode: finished ? behaviour.exitCode : null };
+        res.writeHead(200).end(JSON.stringify({ ...info, Pid: behaviour.pid }));
+      } else res.writeHead(404).end(JSON.stringify({ message: "no such route" }));
+    });
+    await new Promise<void>((r) => server.listen(socket, r));
+    process.env.CONDUCTOR_DOCKER_SOCKET = socket;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      exec = (require("./docker") as typeof import("./docker")).execInContainer;
+    });
+  });
+  afterAll(async () => {
+    delete process.env.CONDUCTOR_DOCKER_SOCKET;
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => (requests.length = 0));
+
+  it("creates the exec, runs it attached, then reads its exit code", async () => {
+    behaviour = { output: "queue depth 3\n", exitCode: 1, ms: 10, pid: 0 };
+    expect(await exec("shop_worker-0-abc", ["bin/healthcheck"], 2000)).toEqual({
+      exitCode: 1,
+      output: "queue depth 3\n",
+    });
+    expect(requests).toEqual([
+      "POST /containers/shop_worker-0-abc/exec",
+      "POST /exec/e1/start",
+      "GET /exec/e1/json",
+    ]);
+  });
+
+  it("kills a command still running at the timeout, by the pid Docker reports, and gives no exit code", async () => {
+    const sleeper = spawn("sleep", ["30"]);
+    const died = new Promise((r) => sleeper.on("exit", (_code, signal) => r(signal)));
+    behaviour = { output: "", exitCode: 0, ms: 5000, pid: sleeper.pid! };
+    const started = Date.now();
+    expect(await exec("w", ["sleep", "30"], 200)).toEqual({ output: "" });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await died).toBe("SIGKILL");
   });
 });

@@ -7,6 +7,7 @@
 // would pull ssh2 and optional native modules into the single-file `conductor`
 // bundle that every host runs.
 import * as http from "node:http";
+import type { LoggingSpec, VolumeSpec } from "../protocol/requests";
 
 const SOCKET = process.env.CONDUCTOR_DOCKER_SOCKET ?? "/var/run/docker.sock";
 
@@ -95,11 +96,38 @@ export interface CreateOptions {
   tty?: boolean;
   openStdin?: boolean;
   autoRemove?: boolean;
+  volumes?: VolumeSpec[];
+  memoryBytes?: number;
+  cpus?: number;
+  /** Absent: the daemon's default driver. */
+  logging?: LoggingSpec;
+  user?: string;
+  /** Absent: the image's STOPSIGNAL, else SIGTERM. */
+  stopSignal?: string;
 }
 
-export async function createContainer(o: CreateOptions): Promise<string> {
+/** HostConfig and Config fields of the service's runtime options; absent ones stay Docker's. */
+function runtimeOf(o: CreateOptions) {
+  return {
+    config: { User: o.user, StopSignal: o.stopSignal },
+    host: {
+      // Binds, not Mounts: like `docker run -v`, a missing host path is created.
+      Binds: o.volumes?.map((v) => `${v.source}:${v.target}${v.readOnly ? ":ro" : ""}`),
+      Memory: o.memoryBytes,
+      // The same as Memory: no swap on top, so the limit is what the app gets.
+      MemorySwap: o.memoryBytes,
+      NanoCpus: o.cpus === undefined ? undefined : Math.round(o.cpus * 1e9),
+      LogConfig: o.logging && { Type: o.logging.driver, Config: o.logging.options },
+    },
+  };
+}
+
+/** The body of POST /containers/create (Engine API 1.41) for `o`. */
+export function createBody(o: CreateOptions) {
   const port = o.publish ? `${o.publish.containerPort}/tcp` : undefined;
-  const body = {
+  const runtime = runtimeOf(o);
+  return {
+    ...runtime.config,
     Image: o.image,
     Cmd: o.command,
     Env: Object.entries(o.env).map(([k, v]) => `${k}=${v}`),
@@ -113,6 +141,7 @@ export async function createContainer(o: CreateOptions): Promise<string> {
     AttachStdout: true,
     AttachStderr: true,
     HostConfig: {
+      ...runtime.host,
       AutoRemove: o.autoRemove ?? false,
       PortBindings: port
         ? { [port]: [{ HostIp: "127.0.0.1", HostPort: String(o.publish!.hostPort) }] }
@@ -121,6 +150,10 @@ export async function createContainer(o: CreateOptions): Promise<string> {
       RestartPolicy: { Name: "no" },
     },
   };
+}
+
+export async function createContainer(o: CreateOptions): Promise<string> {
+  const body = createBody(o);
   const res = await call("POST", `/containers/create?name=${encodeURIComponent(o.name)}`, body);
   return (JSON.parse(res.body.toString("utf8")) as { Id: string }).Id;
 }
@@ -194,6 +227,8 @@ export interface ContainerState {
   name: string;
   status: string; // created, running, exited, ...
   exitCode: number;
+  /** The kernel killed a process of it at its memory limit (State.OOMKilled). */
+  oomKilled: boolean;
   labels: Record<string, string>;
 }
 
@@ -207,13 +242,14 @@ export async function inspectContainer(name: string): Promise<ContainerState | u
   if (res.status === 404) return undefined;
   const info = JSON.parse(res.body.toString("utf8")) as {
     Name: string;
-    State: { Status: string; ExitCode: number };
+    State: { Status: string; ExitCode: number; OOMKilled?: boolean };
     Config: { Labels: Record<string, string> | null };
   };
   return {
     name: info.Name.replace(/^\//, ""),
     status: info.State.Status,
     exitCode: info.State.ExitCode,
+    oomKilled: info.State.OOMKilled === true,
     labels: info.Config.Labels ?? {},
   };
 }
@@ -324,6 +360,79 @@ export function demultiplex(buffer: Buffer): string {
   return Buffer.concat(parts).toString("utf8");
 }
 
+export interface ExecOutcome {
+  /** Undefined when it did not exit within the timeout (it is killed then). */
+  exitCode?: number;
+  /** What it wrote to stdout and stderr, interleaved. */
+  output: string;
+}
+
+const TIMED_OUT = Symbol("timed out");
+
+/**
+ * Runs `command` in a running container, like `docker exec`, and waits at
+ * most `timeoutMs` for it to exit. A command still running then is killed:
+ * the Engine API has no call that ends an exec, so it is killed by the pid
+ * Docker reports (a host pid), as Docker's own HEALTHCHECK would end it.
+ */
+export async function execInContainer(
+  name: string,
+  command: string[],
+  timeoutMs: number,
+): Promise<ExecOutcome> {
+  const created = await call(
+    "POST",
+    `/containers/${encodeURIComponent(name)}/exec`,
+    { Cmd: command, AttachStdout: true, AttachStderr: true, Tty: false },
+    [201],
+  );
+  const { Id: id } = JSON.parse(created.body.toString("utf8")) as { Id: string };
+  // The whole run is timed, not the socket's idle time: output must not extend it.
+  const started = call("POST", `/exec/${id}/start`, { Detach: false, Tty: false }, [200], 0);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>(
+    (r) => (timer = setTimeout(r, timeoutMs, TIMED_OUT)),
+  );
+  const res = await Promise.race([started, timeout]).finally(() => clearTimeout(timer));
+  if (res === TIMED_OUT) {
+    started.catch(() => undefined);
+    const { pid } = await inspectExec(id);
+    if (pid > 0) killQuietly(pid);
+    return { output: "" };
+  }
+  return { exitCode: await exitCodeOf(id), output: demultiplex(res.body) };
+}
+
+async function inspectExec(
+  id: string,
+): Promise<{ running: boolean; exitCode: number | null; pid: number }> {
+  const res = await call("GET", `/exec/${id}/json`);
+  const info = JSON.parse(res.body.toString("utf8")) as {
+    Running: boolean;
+    ExitCode: number | null;
+    Pid: number;
+  };
+  return { running: info.Running, exitCode: info.ExitCode, pid: info.Pid };
+}
+
+/** The stream can end a moment before Docker records the exit code. */
+async function exitCodeOf(id: string): Promise<number> {
+  for (let i = 0; ; i++) {
+    const info = await inspectExec(id);
+    if (!info.running && info.exitCode !== null) return info.exitCode;
+    if (i >= 20) throw new Error(`docker exec ${id}: no exit code after its output ended`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // it exited meanwhile
+  }
+}
+
 /** The calls conductor makes, as one object: the host handlers take it as an effect (effects.ts). */
 export interface DockerClient {
   createContainer: typeof createContainer;
@@ -340,6 +449,7 @@ export interface DockerClient {
   pullImage: typeof pullImage;
   containerLogs: typeof containerLogs;
   containerOutput: typeof containerOutput;
+  execInContainer: typeof execInContainer;
 }
 
 export const dockerClient: DockerClient = {
@@ -357,4 +467,5 @@ export const dockerClient: DockerClient = {
   pullImage,
   containerLogs,
   containerOutput,
+  execInContainer,
 };

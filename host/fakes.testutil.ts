@@ -6,7 +6,13 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { ContainerState, CreateOptions, DockerClient, ListedContainer } from "./docker";
+import type {
+  ContainerState,
+  CreateOptions,
+  DockerClient,
+  ExecOutcome,
+  ListedContainer,
+} from "./docker";
 import type { HostEffects, Processes } from "./effects";
 import type { ExecResult } from "./exec";
 import { ConfDir } from "./files";
@@ -21,6 +27,7 @@ export interface FakeContainer {
   /** Docker's words: created, running, exited. */
   status: string;
   exitCode: number;
+  oomKilled: boolean;
   labels: Record<string, string>;
   options: CreateOptions;
   logs: string;
@@ -34,6 +41,11 @@ export class FakeDocker implements DockerClient {
   readonly images = new Set<string>();
   /** What starting does to a container (after it is marked running). */
   onStart: (c: FakeContainer) => void = () => undefined;
+  /** What `docker exec` of a command gives; exit 0 by default. */
+  onExec: (c: FakeContainer, command: string[]) => ExecOutcome = () => ({
+    exitCode: 0,
+    output: "",
+  });
   /** Set to make the next pull fail with this message. */
   pullError?: string;
   private readonly exits = new Map<string, (() => void)[]>();
@@ -47,6 +59,7 @@ export class FakeDocker implements DockerClient {
       image: "?",
       status,
       exitCode: 0,
+      oomKilled: false,
       labels,
       options: { name, image: "?", env: {}, labels, stopTimeoutSeconds: 10 },
       logs: "",
@@ -79,7 +92,7 @@ export class FakeDocker implements DockerClient {
   async startContainer(name: string): Promise<void> {
     this.trace.push(`docker start ${name}`);
     const c = this.mustGet(name);
-    c.status = "running";
+    Object.assign(c, { status: "running", oomKilled: false });
     this.onStart(c);
   }
 
@@ -90,7 +103,7 @@ export class FakeDocker implements DockerClient {
 
   async restartContainer(name: string, seconds: number): Promise<void> {
     this.trace.push(`docker restart ${name} ${seconds}s`);
-    this.mustGet(name).status = "running";
+    Object.assign(this.mustGet(name), { status: "running", oomKilled: false });
   }
 
   async killContainer(name: string, signal: string): Promise<void> {
@@ -115,7 +128,15 @@ export class FakeDocker implements DockerClient {
   async inspectContainer(name: string): Promise<ContainerState | undefined> {
     this.trace.push(`docker inspect ${name}`);
     const c = this.containers.get(name);
-    return c && { name, status: c.status, exitCode: c.exitCode, labels: { ...c.labels } };
+    return (
+      c && {
+        name,
+        status: c.status,
+        exitCode: c.exitCode,
+        oomKilled: c.oomKilled,
+        labels: { ...c.labels },
+      }
+    );
   }
 
   async listContainers(label: string): Promise<ListedContainer[]> {
@@ -153,6 +174,13 @@ export class FakeDocker implements DockerClient {
   async containerOutput(name: string, stream: "stdout" | "stderr"): Promise<string> {
     this.trace.push(`docker output ${name} ${stream}`);
     return this.mustGet(name)[stream];
+  }
+
+  async execInContainer(name: string, command: string[], timeoutMs: number): Promise<ExecOutcome> {
+    this.trace.push(`docker exec ${name} ${command.join(" ")} (${timeoutMs}ms)`);
+    const c = this.mustGet(name);
+    if (c.status !== "running") throw new Error(`docker exec: container ${name} is not running`);
+    return this.onExec(c, command);
   }
 
   private mustGet(name: string): FakeContainer {

@@ -52,6 +52,20 @@ describe("release apply", () => {
     expect(host.store.readRelease(ID)).toEqual({ status: "ok", value: REQUEST });
   });
 
+  it("keeps what one-offs run with (volumes, limits, user, stop signal, labels) after the fields earlier versions wrote", async () => {
+    const runtime = {
+      volumes: [{ source: "/srv/certs", target: "/certs", readOnly: true }],
+      resources: { memoryBytes: 64 * 1024 * 1024, cpus: 0.5 },
+      user: "app",
+      stopSignal: "SIGQUIT",
+      labels: { team: "payments" },
+    };
+    await releaseApply({ ...REQUEST, ...runtime }, host.logLine, host.fx);
+    const file = host.store.releaseFile(ID);
+    expect(fs.readFileSync(file, "utf8")).toBe(JSON.stringify({ ...REQUEST, ...runtime }, null, 2));
+    expect(host.store.readRelease(ID)).toEqual({ status: "ok", value: { ...REQUEST, ...runtime } });
+  });
+
   it("stops only this service's containers that are not in the release, each with its own record's timeout", async () => {
     await apply();
     expect(host.trace.slice(0, 3)).toEqual([

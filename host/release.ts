@@ -22,6 +22,11 @@ export function releaseRecordOf(req: ReleaseRequest): ReleaseRecord {
     env: req.env,
     containers: req.containers,
     supervise: req.supervise,
+    ...(req.volumes && { volumes: req.volumes }),
+    ...(req.resources && { resources: req.resources }),
+    ...(req.user !== undefined && { user: req.user }),
+    ...(req.stopSignal !== undefined && { stopSignal: req.stopSignal }),
+    ...(req.labels && { labels: req.labels }),
   };
 }
 

@@ -21,8 +21,15 @@ const RELEASE: ReleaseRecord = {
 const RUNNER = `${ID}-run-00000001`;
 
 let host: FakeHost;
+/** What the last `docker create` was given. */
+let lastOptions: unknown;
 beforeEach(() => {
   host = fakeHost();
+  const create = host.docker.createContainer.bind(host.docker);
+  host.docker.createContainer = async (o) => {
+    lastOptions = o;
+    return create(o);
+  };
   host.store.writeRelease(RELEASE);
   host.store.writeRelease({ ...RELEASE, serviceId: "shop_api_production" });
   host.docker.images.add(`${RELEASE.image}:279d903`);
@@ -76,8 +83,41 @@ describe("conductor run", () => {
       env: { SECRET: "hunter2", RAILS_ENV: "production", CRON_VAR: "from cron" },
       labels: { "conductor.run": ID },
       stopTimeoutSeconds: 10,
+      logging: { driver: "json-file", options: { "max-size": "10m", "max-file": "5" } },
       tty: true,
       openStdin: true,
+      autoRemove: true,
+    });
+  });
+
+  it("runs with the release's volumes, limits, user, stop signal and labels, and the rotating default log, not the service's", async () => {
+    host.store.writeRelease({
+      ...RELEASE,
+      volumes: [{ source: "uploads", target: "/app/uploads", readOnly: false }],
+      resources: { memoryBytes: 64 * 1024 * 1024, cpus: 0.5 },
+      user: "app",
+      stopSignal: "SIGQUIT",
+      labels: { team: "payments" },
+    });
+    await run();
+    expect(host.docker.containers.size).toBe(0); // removed after it exited
+    const created = host.trace.find((t) => t.startsWith("docker create"));
+    expect(created).toBe(`docker create ${RUNNER} ${RELEASE.image}:279d903`);
+    expect(lastOptions).toEqual({
+      name: RUNNER,
+      image: `${RELEASE.image}:279d903`,
+      command: ["bin/rails", "db:migrate"],
+      env: { SECRET: "hunter2", RAILS_ENV: "production" },
+      labels: { team: "payments", "conductor.run": ID },
+      stopTimeoutSeconds: 10,
+      volumes: [{ source: "uploads", target: "/app/uploads", readOnly: false }],
+      memoryBytes: 64 * 1024 * 1024,
+      cpus: 0.5,
+      user: "app",
+      stopSignal: "SIGQUIT",
+      logging: { driver: "json-file", options: { "max-size": "10m", "max-file": "5" } },
+      openStdin: true,
+      tty: false,
       autoRemove: true,
     });
   });

@@ -4,6 +4,8 @@
 // Docker API (never a command line); the docker CLI only attaches to the
 // container (attach.ts), which passes stdin, stdout, stderr, the TTY, signals
 // and the exit code through.
+import { DEFAULT_LOGGING } from "../protocol/requests";
+import { runtimeOptions } from "./container";
 import { type HostEffects, hostEffects, type Log } from "./effects";
 import { StoreError } from "./files";
 import { defaultStore, type HostStore, LABELS, LOCKS, type ReleaseRecord } from "./store";
@@ -128,8 +130,13 @@ async function runContainer(
     image,
     command: options.command.length > 0 ? options.command : release.command,
     env: { ...release.env, ...fromOwnEnvironment(options.envNames ?? [], fx.processes.env) },
-    labels: { [LABELS.run]: release.serviceId },
+    labels: { ...release.labels, [LABELS.run]: release.serviceId },
     stopTimeoutSeconds: 10,
+    ...runtimeOptions(release),
+    // Not the service's driver: the output goes to the caller through attach
+    // (and cron's mail), which needs nothing of it; the default rotates, so a
+    // long console session cannot fill the disk either.
+    logging: DEFAULT_LOGGING,
     tty: options.interactive,
     openStdin: true,
     // Docker removes it when it exits, even if this process is killed.

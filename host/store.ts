@@ -7,7 +7,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { type ContainerSpec, containerSpec } from "../protocol/requests";
+import { type ContainerSpec, containerSpec, runtimeShape } from "../protocol/requests";
 import { REVISION, SERVICE_ID } from "../protocol/rules";
 import {
   listJson,
@@ -77,6 +77,8 @@ const releaseRecord = z.object({
   env: z.record(z.string(), z.string()),
   containers: z.array(z.string()),
   supervise: z.boolean(),
+  // Optional: releases written before they existed have none.
+  ...runtimeShape,
 });
 export type ReleaseRecord = z.infer<typeof releaseRecord>;
 

@@ -28,6 +28,78 @@ export const healthCheckSpec = z.strictObject({
 });
 export type HealthCheckSpec = z.infer<typeof healthCheckSpec>;
 
+/** A command run in the container (Docker exec): exit 0 within the timeout is healthy. */
+export const commandCheckSpec = z.strictObject({
+  command: argv.min(1),
+  timeoutMs: milliseconds,
+  intervalMs: milliseconds,
+  deadlineMs: milliseconds,
+});
+export type CommandCheckSpec = z.infer<typeof commandCheckSpec>;
+
+/** Docker Binds are `source:target[:ro]`, so neither side may hold ":" or ",". */
+const bindPart = z.string().regex(/^[^:,\0]+$/, 'expected a path or name without ":" or ","');
+
+/** A named Docker volume (`uploads`) or an absolute host path, mounted at `target`. */
+export const volumeSpec = z.strictObject({
+  source: bindPart,
+  target: bindPart.startsWith("/"),
+  readOnly: z.boolean(),
+});
+export type VolumeSpec = z.infer<typeof volumeSpec>;
+
+export const loggingSpec = z.strictObject({
+  driver: z.string().min(1),
+  options: z.record(z.string(), z.string()),
+});
+export type LoggingSpec = z.infer<typeof loggingSpec>;
+
+/**
+ * Docker's json-file driver without options never rotates, so a chatty
+ * service fills the disk (issue 14). json-file with max-size/max-file rotates
+ * at 10 MB, keeps at most 5 files (50 MB per container), and still serves
+ * `docker logs` and the deploy's "last 30 log lines".
+ */
+export const DEFAULT_LOGGING: LoggingSpec = {
+  driver: "json-file",
+  options: { "max-size": "10m", "max-file": "5" },
+};
+
+/** Labels conductor sets itself (host/store.ts LABELS) all start with this. */
+export const CONDUCTOR_LABEL_PREFIX = "conductor.";
+
+/**
+ * How a service's containers run beyond image, command and env: for its
+ * deployed containers and, through the release, its `conductor run` one-offs.
+ */
+export const runtimeShape = {
+  volumes: z.array(volumeSpec).optional(),
+  resources: z
+    .strictObject({
+      /** Docker's minimum is 6 MiB. */
+      memoryBytes: z
+        .number()
+        .int()
+        .min(6 * 1024 * 1024)
+        .optional(),
+      cpus: z.number().positive().optional(),
+    })
+    .optional(),
+  user: z.string().min(1).optional(),
+  stopSignal: z
+    .string()
+    .regex(/^SIG[A-Z0-9+-]+$/, "expected a signal name such as SIGQUIT")
+    .optional(),
+  labels: z
+    .record(
+      z.string().refine((k) => k !== "" && !k.startsWith(CONDUCTOR_LABEL_PREFIX), {
+        error: `expected a label name not starting with "${CONDUCTOR_LABEL_PREFIX}"`,
+      }),
+      z.string(),
+    )
+    .optional(),
+};
+
 /** Everything that decides what a deployed container runs; its fingerprint names it. */
 export const containerSpec = z.strictObject({
   serviceId,
@@ -40,7 +112,12 @@ export const containerSpec = z.strictObject({
   http: z
     .strictObject({ port: z.number().int().min(1).max(65535), healthCheck: healthCheckSpec })
     .optional(),
+  /** Services without http only: http services are checked over HTTP. */
+  healthCheck: commandCheckSpec.optional(),
   stopTimeoutMs: milliseconds,
+  ...runtimeShape,
+  /** Absent in records of containers deployed before it existed: Docker's daemon default. */
+  logging: loggingSpec.optional(),
 });
 export type ContainerSpec = z.infer<typeof containerSpec>;
 
@@ -78,6 +155,7 @@ export const releaseRequest = z.strictObject({
   env,
   containers: z.array(containerName),
   supervise: z.boolean(),
+  ...runtimeShape,
 });
 export type ReleaseRequest = z.infer<typeof releaseRequest>;
 

@@ -180,8 +180,8 @@ describe("malformed inputs and state", () => {
   it.each<[string, Record<string, unknown>, string]>([
     [
       "an unknown input",
-      { ...CONTAINER_INPUTS, volumes: ["/data"] },
-      'fleet:index:Container: invalid inputs: (the whole value): Unrecognized key: "volumes"',
+      { ...CONTAINER_INPUTS, privileged: true },
+      'fleet:index:Container: invalid inputs: (the whole value): Unrecognized key: "privileged"',
     ],
     [
       "a slot that is not a number",

@@ -96,6 +96,13 @@ describe("decide", () => {
       untilMs: NOW + 7,
     });
   });
+
+  it("says when the kernel killed it at its memory limit", () => {
+    expect(decide({ state: "stopped", oomKilled: true }, memory(), NOW).action).toEqual({
+      kind: "start",
+      reason: "container stopped, OOM-killed at its memory limit",
+    });
+  });
 });
 
 describe("backoffMs", () => {

@@ -5,7 +5,7 @@
 /** What Docker shows for a container, with the health probe if it runs. */
 export type Observed =
   | { state: "missing" }
-  | { state: "stopped" } // created, exited or dead
+  | { state: "stopped"; oomKilled?: boolean } // created, exited or dead
   | { state: "running"; healthy: boolean | undefined }; // undefined: no health check
 
 /** What the supervisor remembers of a container between passes. */
@@ -54,9 +54,13 @@ export function decide(observed: Observed, memory: Memory, now: number): Decisio
   const wanted: Action =
     observed.state === "missing"
       ? { kind: "recreate", reason: "container missing" }
-      : { kind: "start", reason: "container stopped" };
+      : { kind: "start", reason: stoppedReason(observed.oomKilled) };
   return act(wanted, { ...memory, failures: 0 }, now);
 }
+
+/** Docker's State.OOMKilled: the kernel killed it at its memory limit (resources.memory). */
+const stoppedReason = (oomKilled?: boolean) =>
+  oomKilled ? "container stopped, OOM-killed at its memory limit" : "container stopped";
 
 function unhealthy(memory: Memory, now: number): Decision {
   const failures = memory.failures + 1;

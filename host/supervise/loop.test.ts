@@ -48,6 +48,15 @@ function deploy(serviceId: string, names: string[], release: Partial<ReleaseReco
   });
 }
 
+const RELEASE_OF = (serviceId: string): ReleaseRecord => ({
+  serviceId,
+  image: "registry.example.com/shop/app",
+  revision: "279d903",
+  env: { SECRET: "hunter2" },
+  containers: [],
+  supervise: true,
+});
+
 beforeEach(() => {
   host = fakeHost();
   memory = new Map();
@@ -124,6 +133,75 @@ describe("a supervisor pass", () => {
     expect(host.log).toEqual([
       `${WEB} ${W0}: restart (health check failed 3 times in a row; attempt 1, next no sooner than 5s from now)`,
     ]);
+  });
+
+  it("logs an OOM kill as such, and starts the container again", async () => {
+    Object.assign(host.docker.containers.get(W0)!, {
+      status: "exited",
+      exitCode: 137,
+      oomKilled: true,
+    });
+    await pass();
+    expect(actions()).toEqual([`docker start ${W0}`]);
+    expect(host.log).toEqual([
+      `${WEB} ${W0}: start (container stopped, OOM-killed at its memory limit; attempt 1, next no sooner than 5s from now)`,
+    ]);
+  });
+
+  it("runs a worker's command check each pass and restarts it on the third failure, keeping its spec on a recreate", async () => {
+    const WORKER = "shop_worker_production";
+    const K0 = `${WORKER}-0-dddddddddd`;
+    const workerSpec: ContainerSpec = {
+      ...spec(WORKER, 0),
+      http: undefined,
+      healthCheck: {
+        command: ["bin/healthcheck"],
+        timeoutMs: 1000,
+        intervalMs: 1000,
+        deadlineMs: 5000,
+      },
+      volumes: [{ source: "uploads", target: "/app/uploads", readOnly: false }],
+      resources: { memoryBytes: 64 * 1024 * 1024 },
+      logging: { driver: "local", options: {} },
+      user: "app",
+      stopSignal: "SIGQUIT",
+      labels: { team: "payments" },
+    };
+    host.store.writeContainer({ name: K0, spec: workerSpec });
+    host.docker.add(K0, "running", { "conductor.service": WORKER });
+    host.store.writeRelease({ ...RELEASE_OF(WORKER), containers: [K0] });
+    host.docker.onExec = (c) => ({ exitCode: c.name === K0 ? 1 : 0, output: "stuck\n" });
+    host.trace.length = 0;
+    await pass();
+    await pass();
+    expect(host.trace).toContain(`docker exec ${K0} bin/healthcheck (1000ms)`);
+    expect(actions()).toEqual([]);
+    await pass();
+    expect(actions()).toEqual([`docker restart ${K0} 10s`]);
+    expect(host.log).toEqual([
+      `${WORKER} ${K0}: restart (health check failed 3 times in a row; attempt 1, next no sooner than 5s from now)`,
+    ]);
+    host.docker.containers.delete(K0);
+    host.clock.now += 5000;
+    await pass();
+    const { labels, ...created } = host.docker.containers.get(K0)!.options;
+    expect(created).toEqual({
+      name: K0,
+      image: "registry.example.com/shop/app:279d903",
+      env: { SECRET: "hunter2" },
+      stopTimeoutSeconds: 10,
+      volumes: [{ source: "uploads", target: "/app/uploads", readOnly: false }],
+      memoryBytes: 64 * 1024 * 1024,
+      logging: { driver: "local", options: {} },
+      user: "app",
+      stopSignal: "SIGQUIT",
+      publish: undefined,
+    });
+    expect(labels).toEqual({
+      team: "payments",
+      "conductor.service": WORKER,
+      "conductor.slot": "0",
+    });
   });
 
   it("announces a back-off once, and acts again when it is over", async () => {

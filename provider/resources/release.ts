@@ -3,7 +3,7 @@
 // it stops any other container of the service (see host/release.ts).
 import { z } from "zod";
 import { RESOURCE_TYPES } from "../../protocol/names";
-import { releaseRequest } from "../../protocol/requests";
+import { releaseRequest, runtimeShape } from "../../protocol/requests";
 import { orDefault, withConnection } from "./read";
 import { serviceFileHandler } from "./service-file";
 
@@ -21,5 +21,13 @@ export const releaseHandler = serviceFileHandler({
       supervise: orDefault(z.boolean(), true),
     }),
   ),
-  updateOn: ["image", "revision", "command", "env", "containers", "supervise"],
+  updateOn: [
+    "image",
+    "revision",
+    "command",
+    "env",
+    "containers",
+    "supervise",
+    ...Object.keys(runtimeShape),
+  ],
 });
