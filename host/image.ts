@@ -31,10 +31,12 @@ export function pullFailureKind(message: string): PullFailure {
   if (/unauthorized|no basic auth credentials|authentication required|denied/i.test(message))
     return "unauthorized";
   if (/manifest unknown|not found|name unknown/i.test(message)) return "not found";
+  // Go's io.EOF is "EOF" as a word: case-insensitive, it matched names such as "videofeed".
   if (
-    /dial tcp|no such host|connection refused|i\/o timeout|timeout|x509|certificate|network is unreachable|EOF/i.test(
+    /dial tcp|no such host|connection refused|i\/o timeout|timeout|x509|certificate|network is unreachable|HTTP response to HTTPS client/i.test(
       message,
-    )
+    ) ||
+    /\bEOF\b/.test(message)
   )
     return "unreachable";
   return "failed";
