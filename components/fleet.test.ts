@@ -16,6 +16,8 @@ const KEY =
 const WEB_IMAGE = "registry.example.com/shop/web";
 const WEB_ENV = { RAILS_ENV: "production", DATABASE_URL: "postgres://app:hunter2@db/app" };
 const HEALTH = { path: "/health", timeoutMs: 2000, intervalMs: 1000, deadlineMs: 60000 };
+/** The default logging (protocol DEFAULT_LOGGING). */
+const ROTATING = { driver: "json-file", options: { "max-size": "10m", "max-file": "5" } };
 const LOCAL = { host: "local", address: "local", local: true, user: "root", port: 22 };
 const APP_1 = { host: "app-1", address: "10.0.1.11", local: false, user: "deploy", port: 2222 };
 
@@ -78,6 +80,7 @@ function webContainer(slot: number, connection: unknown, env: unknown) {
     env,
     http: { port: 3000, healthCheck: HEALTH },
     stopTimeoutMs: 10000,
+    logging: ROTATING,
   };
 }
 
@@ -139,6 +142,7 @@ describe("deployFleet with secret services and an SSH key", () => {
         revision: SHA,
         env: secret({}),
         stopTimeoutMs: 30000,
+        logging: ROTATING,
       },
     ],
   ])("sends container %s its whole spec", (name, expected) => {
@@ -302,5 +306,70 @@ describe("deployFleet with a cron service", () => {
       key(CRON, "jobs-local-cron"),
     ]);
     expect([...resources.keys()].filter((k) => k.startsWith(`${CONTAINER}::jobs`))).toEqual([]);
+  });
+});
+
+describe("deployFleet with a worker that sets every runtime field", () => {
+  let resources: Map<string, Registered>;
+  const RUNTIME = {
+    volumes: [
+      { source: "uploads", target: "/app/uploads", readOnly: false },
+      { source: "/srv/certs", target: "/certs", readOnly: true },
+    ],
+    resources: { memoryBytes: 512 * 2 ** 20, cpus: 1.5 },
+    user: "app",
+    stopSignal: "SIGQUIT",
+    labels: { team: "payments" },
+  };
+
+  beforeAll(async () => {
+    const input = fleetInput([]);
+    input.services = {
+      worker: {
+        image: "registry.example.com/shop/worker",
+        hosts: ["local"],
+        healthCheck: { command: ["bin/healthcheck"], timeout: "1s", deadline: "30s" },
+        volumes: ["uploads:/app/uploads", "/srv/certs:/certs:ro"],
+        resources: { memory: "512m", cpus: 1.5 },
+        logging: { driver: "local", options: { "max-size": "20m" } },
+        user: "app",
+        stopSignal: "SIGQUIT",
+        labels: { team: "payments" },
+      },
+    };
+    ({ resources } = await deploy(input));
+  });
+
+  it("sends the container its whole spec: the command check, the runtime fields and the log driver", () => {
+    expect(resources.get(key(CONTAINER, "worker-local-0"))?.inputs).toStrictEqual({
+      connection: LOCAL,
+      serviceId: "shop_worker_dev",
+      slot: 0,
+      image: "registry.example.com/shop/worker",
+      revision: SHA,
+      env: {},
+      healthCheck: {
+        command: ["bin/healthcheck"],
+        timeoutMs: 1000,
+        intervalMs: 1000,
+        deadlineMs: 30000,
+      },
+      stopTimeoutMs: 30000,
+      ...RUNTIME,
+      logging: { driver: "local", options: { "max-size": "20m" } },
+    });
+  });
+
+  it("gives the release the runtime fields, for conductor run, but no health check or logging", () => {
+    expect(resources.get(key(RELEASE, "worker-local-release"))?.inputs).toStrictEqual({
+      connection: LOCAL,
+      serviceId: "shop_worker_dev",
+      image: "registry.example.com/shop/worker",
+      revision: SHA,
+      env: {},
+      containers: ["worker-local-0-docker"],
+      supervise: true,
+      ...RUNTIME,
+    });
   });
 });

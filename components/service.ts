@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Registry, Service as ServiceConfig } from "../config/model";
 import { childNames, COMPONENT_TYPES } from "../protocol/names";
+import type { z } from "zod";
+import type { runtimeShape } from "../protocol/requests";
 import type { Host } from "./host";
 import { renderNginxSite } from "./nginx-config";
 import { Container, CronFile, Image, NginxSite, Release } from "./resources";
@@ -11,6 +13,20 @@ export interface ServiceArgs {
   /** The credentials of the registry of the service's image, if conductor:registries has them. */
   registry?: Registry;
 }
+
+/**
+ * What the service's containers and its one-offs run with (the protocol's
+ * runtimeShape): every key, so one the protocol adds fails to compile here.
+ */
+function runtimeOf(service: ServiceConfig): EveryRuntimeField {
+  const { volumes, resources, user, stopSignal, labels } = service;
+  return { volumes, resources, user, stopSignal, labels };
+}
+
+/** Each key of runtimeShape present (its value may be undefined). */
+type EveryRuntimeField = {
+  [K in keyof typeof runtimeShape]-?: z.infer<(typeof runtimeShape)[K]>;
+};
 
 /**
  * A service on its hosts: `replicas` containers per host; for http services
@@ -97,7 +113,10 @@ export class Service extends pulumi.ComponentResource {
               port: service.http.port,
               healthCheck: service.http.healthCheck,
             },
+            healthCheck: service.healthCheck,
             stopTimeoutMs: service.stopTimeoutMs,
+            ...runtimeOf(service),
+            logging: service.logging,
           },
           { parent: this, dependsOn: [host.agent, ...images] },
         ),
@@ -160,6 +179,7 @@ export class Service extends pulumi.ComponentResource {
         env: this.env,
         containers: containers.map((c) => c.name),
         supervise: service.supervise,
+        ...runtimeOf(service),
       },
       {
         parent: this,

@@ -5,7 +5,7 @@
 import { serviceId } from "../protocol/rules";
 import type { Draft } from "./parse";
 import { registryOf } from "./checks";
-import type { Fleet, Host, Http, Service } from "./model";
+import type { CommandCheck, Fleet, Host, Http, Logging, Resources, Service } from "./model";
 import { DEFAULTS } from "./schema";
 import type { ParsedHost, ParsedService } from "./schema";
 
@@ -71,7 +71,37 @@ function toService(
     envIsSecret: fleet.envIsSecret,
     ...(s.cron && { cron: { generate: s.cron.generate, allowOverlap: s.cron.allowOverlap } }),
     supervise: s.supervise,
+    ...(s.healthCheck && { healthCheck: toCommandCheck(s.healthCheck) }),
+    ...(s.volumes && { volumes: s.volumes }),
+    ...(s.resources && { resources: toResources(s.resources) }),
+    logging: toLogging(s.logging),
+    ...(s.user !== undefined && { user: s.user }),
+    ...(s.stopSignal !== undefined && { stopSignal: s.stopSignal }),
+    ...(s.labels && { labels: s.labels }),
   };
+}
+
+function toCommandCheck(check: NonNullable<ParsedService["healthCheck"]>): CommandCheck {
+  const { command, timeout, interval, deadline } = check;
+  return { command, timeoutMs: timeout, intervalMs: interval, deadlineMs: deadline };
+}
+
+function toResources(r: NonNullable<ParsedService["resources"]>): Resources {
+  return {
+    ...(r.memory !== undefined && { memoryBytes: r.memory }),
+    ...(r.cpus !== undefined && { cpus: r.cpus }),
+  };
+}
+
+/**
+ * No logging: the rotating default. Options are the driver's own, so only
+ * json-file without options gets the default's; another driver without
+ * options gets none (Docker's defaults for it).
+ */
+function toLogging(logging: ParsedService["logging"]): Logging {
+  const driver = logging?.driver ?? DEFAULTS.logging.driver;
+  const defaults = driver === DEFAULTS.logging.driver ? DEFAULTS.logging.options : {};
+  return { driver, options: { ...(logging?.options ?? defaults) } };
 }
 
 function toHttp(http: NonNullable<ParsedService["http"]>): Http {

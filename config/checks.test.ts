@@ -1,4 +1,5 @@
 import {
+  ensureCommandCheckWithoutHttp,
   ensureHostsExist,
   ensureIdsUnique,
   ensureImageHasNoTag,
@@ -9,6 +10,7 @@ import {
   ensureRevisionIsSet,
   ensureServiceHasHosts,
   ensureServiceHostsUnique,
+  ensureVolumeTargetsUnique,
   splitImage,
 } from "./checks";
 import type { Check } from "./checks";
@@ -106,6 +108,20 @@ describe.each<[string, Check, RawFleetInput, string[]]>([
     [
       `conductor:services.api-v2.http.nginx: listen 80 and serverName "API.example.com" are already used by service api on hosts app-1, app-2`,
     ],
+  ],
+  [
+    "ensureCommandCheckWithoutHttp",
+    ensureCommandCheckWithoutHttp,
+    withApp({ http: { port: 3000 }, healthCheck: { command: ["bin/healthcheck"] } }),
+    [
+      "conductor:services.app.healthCheck: a service with http is checked over HTTP: set http.healthCheck.path, or remove http to check with a command",
+    ],
+  ],
+  [
+    "ensureVolumeTargetsUnique",
+    ensureVolumeTargetsUnique,
+    withApp({ volumes: ["uploads:/data", "/srv/data:/srv", "/srv/other:/data:ro"] }),
+    [`conductor:services.app.volumes[2]: mounts on "/data", as volumes[0] does already`],
   ],
 ])("%s", (_, check, input, expected) => {
   it("reports the exact message", () => {

@@ -193,6 +193,30 @@ export function ensureIdsUnique(draft: Draft): PathIssue[] {
   });
 }
 
+/** An http service is checked over HTTP (http.healthCheck); a second, command check would be ignored. */
+export function ensureCommandCheckWithoutHttp(draft: Draft): PathIssue[] {
+  return draft.services
+    .filter((s) => s.fields.http && s.fields.healthCheck)
+    .map((s) => ({
+      path: ["services", s.name, "healthCheck"],
+      message:
+        "a service with http is checked over HTTP: set http.healthCheck.path, or remove http to check with a command",
+    }));
+}
+
+/** Docker refuses two mounts on one path ("Duplicate mount point"). */
+export function ensureVolumeTargetsUnique(draft: Draft): PathIssue[] {
+  return draft.services.flatMap((s) =>
+    (s.fields.volumes ?? []).flatMap((v, i, all) => {
+      const first = all.findIndex((o) => o.target === v.target);
+      if (first === i) return [];
+      const path = ["services", s.name, "volumes", i];
+      const target = show(v.target, draft.isSecret(path));
+      return [{ path, message: `mounts on ${target}, as volumes[${first}] does already` }];
+    }),
+  );
+}
+
 export const CHECKS: readonly Check[] = [
   ensureRevisionIsSet,
   ensureRevisionIsHex,
@@ -205,4 +229,6 @@ export const CHECKS: readonly Check[] = [
   ensureListenUnique,
   ensureIdsUnique,
   ensureRegistryPasswordsSecret,
+  ensureCommandCheckWithoutHttp,
+  ensureVolumeTargetsUnique,
 ];

@@ -25,7 +25,10 @@ export function withApp(fields: Record<string, unknown>, overrides: Partial<RawF
   return rawInput({ services: { app: { image: IMAGE, ...fields } }, ...overrides });
 }
 
-/** The example configuration of the README ("Configuration"), with the secret DATABASE_URL decrypted as Pulumi does. */
+/**
+ * The example configuration of the README ("Configuration") and SPEC.md (its
+ * second-wave fields too), with the secret DATABASE_URL decrypted as Pulumi does.
+ */
 export function specInput(): RawFleetInput {
   return {
     project: "conductor",
@@ -49,12 +52,19 @@ export function specInput(): RawFleetInput {
         },
         stopTimeout: "30s",
         env: { RAILS_ENV: "production", DATABASE_URL: "postgres://app:hunter2@db.internal/app" },
+        volumes: ["uploads:/app/uploads", "/srv/certs:/certs:ro"],
+        resources: { memory: "512m", cpus: 1.5 },
+        logging: { driver: "json-file", options: { "max-size": "10m" } },
+        user: "app",
+        stopSignal: "SIGQUIT",
+        labels: { team: "payments" },
       },
       worker: {
         image: "registry.example.com/gocardless/app",
         command: ["bundle", "exec", "sidekiq"],
         hosts: ["app-2"],
         replicas: 3,
+        healthCheck: { command: ["bin/healthcheck"] },
       },
       cron: {
         image: "registry.example.com/gocardless/app",

@@ -1,3 +1,4 @@
+import { DEFAULT_LOGGING } from "../protocol/requests";
 import { IMAGE, SHA, rawInput, specInput, withApp } from "./fixtures";
 import { formatIssues, loadFleet } from "./load";
 import type { Fleet, RawFleetInput } from "./model";
@@ -11,7 +12,8 @@ function problems(input: RawFleetInput): string[] {
 
 const secretServices = { secretKeys: new Set(["conductor:services"]) };
 const NAME_RULE = `lowercase letters, digits and "-", starting with a letter or digit`;
-const KEYS = "image, revision, command, hosts, replicas, http, stopTimeout, env, cron, supervise";
+const KEYS =
+  "image, revision, command, hosts, replicas, http, healthCheck, stopTimeout, stopSignal, env, volumes, resources, logging, user, labels, cron, supervise";
 const POSITIVE = `expected a duration from 1ms to 24d such as "500ms", "2s" or "1m"`;
 const NO_TAG = "(conductor deploys <image>:<revision>)";
 
@@ -125,10 +127,18 @@ describe("loadFleet rejects", () => {
       ["conductor:services.app.nginx: nginx needs http: move it under http, or add http.port"],
     ],
     [
-      "healthCheck on a service without http",
+      "an http health check on a service without http",
       withApp({ healthCheck: { path: "/up" } }),
       [
-        "conductor:services.app.healthCheck: healthCheck needs http: move it under http, or add http.port",
+        `conductor:services.app.healthCheck.path: unknown key "path", expected one of: command, timeout, interval, deadline (path is for http services: put it under http.healthCheck)`,
+        "conductor:services.app.healthCheck.command: required",
+      ],
+    ],
+    [
+      "a label of conductor's own, in --path syntax",
+      withApp({ labels: { "conductor.slot": "0" } }),
+      [
+        `conductor:services.app.labels["conductor.slot"]: expected a label not starting with "conductor.": conductor sets conductor.service, conductor.slot and conductor.port itself, and they cannot be overridden, got "conductor.slot"`,
       ],
     ],
     [
@@ -422,6 +432,15 @@ describe("loadFleet accepts", () => {
           env: { RAILS_ENV: "production", DATABASE_URL: "postgres://app:hunter2@db.internal/app" },
           envIsSecret: true,
           supervise: true,
+          volumes: [
+            { source: "uploads", target: "/app/uploads", readOnly: false },
+            { source: "/srv/certs", target: "/certs", readOnly: true },
+          ],
+          resources: { memoryBytes: 536870912, cpus: 1.5 },
+          logging: { driver: "json-file", options: { "max-size": "10m" } },
+          user: "app",
+          stopSignal: "SIGQUIT",
+          labels: { team: "payments" },
         },
         {
           name: "worker",
@@ -436,6 +455,13 @@ describe("loadFleet accepts", () => {
           env: {},
           envIsSecret: true,
           supervise: true,
+          healthCheck: {
+            command: ["bin/healthcheck"],
+            timeoutMs: 2000,
+            intervalMs: 1000,
+            deadlineMs: 60000,
+          },
+          logging: DEFAULT_LOGGING,
         },
         {
           name: "cron",
@@ -450,6 +476,7 @@ describe("loadFleet accepts", () => {
           envIsSecret: true,
           cron: { generate: ["bin/generate-cron"], allowOverlap: false },
           supervise: false,
+          logging: DEFAULT_LOGGING,
         },
       ],
     };
@@ -494,6 +521,10 @@ describe("loadFleet accepts", () => {
           env: { PORT: "8080", DEBUG: "true" },
           envIsSecret: false,
           supervise: true,
+          logging: {
+            driver: "json-file",
+            options: { "max-size": "10m", "max-file": "5" },
+          },
         },
       ],
     };
@@ -514,6 +545,53 @@ describe("loadFleet accepts", () => {
     );
     const service = result.ok ? result.fleet.services[0] : undefined;
     expect([service?.image, service?.stopTimeoutMs]).toEqual(["registry.example.com:5000/app", 0]);
+  });
+
+  const ROTATING = { "max-size": "10m", "max-file": "5" };
+  it.each<[string, unknown, object]>([
+    ["no logging: json-file, rotating", undefined, { driver: "json-file", options: ROTATING }],
+    [
+      "json-file without options: rotating",
+      { driver: "json-file" },
+      { driver: "json-file", options: ROTATING },
+    ],
+    [
+      "options without a driver: json-file with exactly those",
+      { options: { "max-size": "50m" } },
+      { driver: "json-file", options: { "max-size": "50m" } },
+    ],
+    [
+      "another driver without options: none of json-file's",
+      { driver: "local" },
+      { driver: "local", options: {} },
+    ],
+    [
+      "another driver with its options",
+      { driver: "syslog", options: { "syslog-address": "udp://10.0.0.5:514" } },
+      { driver: "syslog", options: { "syslog-address": "udp://10.0.0.5:514" } },
+    ],
+  ])("logging: %s", (_, logging, expected) => {
+    const result = loadFleet(withApp(logging === undefined ? {} : { logging }));
+    expect(result.ok && result.fleet.services[0].logging).toEqual(expected);
+  });
+
+  it("no runtime field the config does not set: Docker's and the image's defaults", () => {
+    const result = loadFleet(withApp({}));
+    const service = result.ok ? result.fleet.services[0] : undefined;
+    expect(service && Object.keys(service)).toEqual([
+      "name",
+      "id",
+      "revision",
+      "image",
+      "registry",
+      "hosts",
+      "replicas",
+      "stopTimeoutMs",
+      "env",
+      "envIsSecret",
+      "supervise",
+      "logging",
+    ]);
   });
 });
 

@@ -67,6 +67,32 @@ export interface Http {
   nginx?: Nginx;
 }
 
+/** A check run in the container: for services without http. */
+export interface CommandCheck {
+  command: string[];
+  timeoutMs: number;
+  intervalMs: number;
+  deadlineMs: number;
+}
+
+/** `uploads:/app/uploads` or `/srv/certs:/certs:ro`. */
+export interface Volume {
+  /** A Docker volume name, or an absolute host path. */
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+export interface Resources {
+  memoryBytes?: number;
+  cpus?: number;
+}
+
+export interface Logging {
+  driver: string;
+  options: Record<string, string>;
+}
+
 export interface Cron {
   generate: string[];
   allowOverlap: boolean;
@@ -92,6 +118,15 @@ export interface Service {
   envIsSecret: boolean;
   cron?: Cron;
   supervise: boolean;
+  /** Services without http only. */
+  healthCheck?: CommandCheck;
+  volumes?: Volume[];
+  resources?: Resources;
+  /** Always set: DEFAULTS.logging when the config gives none. */
+  logging: Logging;
+  user?: string;
+  stopSignal?: string;
+  labels?: Record<string, string>;
 }
 
 /** `path` is printable as is: "conductor:services.app.http.port", or "stack". */

@@ -5,6 +5,7 @@
  */
 import ms from "ms";
 import { z } from "zod";
+import { CONDUCTOR_LABEL_PREFIX, DEFAULT_LOGGING } from "../protocol/requests";
 
 /** Names become parts of container names, file names and ids: `<app>_<service>_<stack>`. */
 export const NAME = /^[a-z0-9][a-z0-9-]*$/;
@@ -36,12 +37,13 @@ export const DEFAULTS = {
   nginx: { listen: 80, serverName: "_" },
   allowOverlap: false,
   supervise: true,
+  /** With the json-file driver and no options given: rotate (protocol/requests.ts says why). */
+  logging: DEFAULT_LOGGING,
 } as const;
 
 /** Keys that only mean something under `http`: put at the service level, they get a hint. */
 export const HTTP_ONLY_KEYS: Readonly<Record<string, string>> = {
   port: "port needs http: move it to http.port",
-  healthCheck: "healthCheck needs http: move it under http, or add http.port",
   nginx: "nginx needs http: move it under http, or add http.port",
 };
 
@@ -179,6 +181,185 @@ const envValue = z
   .transform(String)
   .refine(noNul, { error: "expected a value without the NUL character" });
 
+const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]+$/;
+const VOLUME_EXAMPLE = `such as "uploads:/app/uploads" or "/srv/certs:/certs:ro"`;
+
+/** What is wrong with one side of a `source:target[:mode]` entry, or undefined. */
+function volumeProblem(source: string, target: string, mode: string | undefined) {
+  if (source.startsWith("/") ? source.includes(",") : !VOLUME_NAME.test(source)) {
+    return source.includes("/") || source.startsWith(".")
+      ? `expected an absolute host path (starting with "/") or a volume name before ":", ${VOLUME_EXAMPLE}`
+      : `expected a volume name of letters, digits, "_", "." and "-" (at least 2), or an absolute host path, before ":"`;
+  }
+  if (!target.startsWith("/") || target.includes(","))
+    return `expected an absolute path in the container after ":", ${VOLUME_EXAMPLE}`;
+  if (mode !== undefined && mode !== "ro" && mode !== "rw")
+    return `expected ":ro" or ":rw" at the end, ${VOLUME_EXAMPLE}`;
+  return undefined;
+}
+
+/** `uploads:/app/uploads`, `/srv/certs:/certs:ro`: what `docker run -v` takes, checked. */
+const volume = z
+  .string({ error: `expected a volume ${VOLUME_EXAMPLE}` })
+  .transform((value, ctx) => {
+    const parts = value.split(":");
+    const [source, target, mode] = parts;
+    const problem =
+      parts.length < 2 || parts.length > 3 || value.includes("\0")
+        ? `expected "<volume or /host/path>:</container/path>[:ro]", ${VOLUME_EXAMPLE}`
+        : volumeProblem(source, target, mode);
+    if (problem === undefined) return { source, target, readOnly: mode === "ro" };
+    ctx.issues.push({ code: "custom", message: problem, input: value });
+    return z.NEVER;
+  });
+
+const SIZE_TEXT = /^(\d+(?:\.\d+)?)\s*([kmgt])(?:i?b)?$/i;
+const SIZE_UNITS: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+/** Docker refuses a memory limit below 6 MiB. */
+const MIN_MEMORY = 6 * 2 ** 20;
+
+/** Bytes, or undefined: a number with a unit (k, m, g, t: binary, as Docker reads them). */
+export function parseSize(value: string): number | undefined {
+  const match = SIZE_TEXT.exec(value);
+  if (!match) return undefined;
+  return Math.floor(Number(match[1]) * SIZE_UNITS[match[2].toLowerCase()]);
+}
+
+const memory = z
+  .string({ error: `expected a memory size of at least 6m such as "512m" or "1.5g"` })
+  .transform((value, ctx) => {
+    const bytes = parseSize(value);
+    if (bytes !== undefined && bytes >= MIN_MEMORY) return bytes;
+    ctx.issues.push({
+      code: "custom",
+      message: `expected a memory size of at least 6m such as "512m" or "1.5g"`,
+      input: value,
+    });
+    return z.NEVER;
+  });
+
+const cpusExpected = "expected a number of CPUs from 0.01, such as 0.5 or 2";
+const cpus = z
+  .number({ error: cpusExpected })
+  .refine((n) => Number.isFinite(n) && n >= 0.01 && n <= 1024, { error: cpusExpected });
+
+const resourcesSchema = strict(
+  { memory: memory.optional(), cpus: cpus.optional() },
+  "{ memory: 512m, cpus: 1.5 }",
+);
+
+/** A string, number or boolean as a string, for values Docker takes as text. */
+const textValue = (what: string) =>
+  z
+    .union([z.string(), z.number(), z.boolean()], {
+      error: `expected ${what} as a string, number or boolean`,
+    })
+    .transform(String)
+    .refine(noNul, { error: "expected a value without the NUL character" });
+
+const loggingSchema = strict(
+  {
+    driver: text("expected a log driver such as json-file, local or journald", (s) =>
+      /^[A-Za-z0-9][A-Za-z0-9._/:-]*$/.test(s),
+    ).optional(),
+    options: z
+      .record(
+        text("expected an option name such as max-size", (s) => /^[A-Za-z0-9][\w.-]*$/.test(s)),
+        textValue("an option value"),
+        { error: "expected an object such as { max-size: 10m }" },
+      )
+      .optional(),
+  },
+  "{ driver: json-file, options: { max-size: 10m } }",
+);
+
+const userExpected =
+  "expected a user name or uid, with an optional group, such as app or 1000:1000";
+const USER_PART = "[A-Za-z0-9_][A-Za-z0-9_.-]*";
+const userSchema = z
+  .union([z.string(), z.number()], { error: userExpected })
+  .transform(String)
+  .refine((s) => new RegExp(`^${USER_PART}(?::${USER_PART})?$`).test(s), { error: userExpected });
+
+/** Linux's signals, as Docker's StopSignal names them. */
+const SIGNALS = [
+  "HUP",
+  "INT",
+  "QUIT",
+  "ILL",
+  "TRAP",
+  "ABRT",
+  "BUS",
+  "FPE",
+  "KILL",
+  "USR1",
+  "SEGV",
+  "USR2",
+  "PIPE",
+  "ALRM",
+  "TERM",
+  "STKFLT",
+  "CHLD",
+  "CONT",
+  "STOP",
+  "TSTP",
+  "TTIN",
+  "TTOU",
+  "URG",
+  "XCPU",
+  "XFSZ",
+  "VTALRM",
+  "PROF",
+  "WINCH",
+  "IO",
+  "PWR",
+  "SYS",
+];
+const signalExpected = "expected a signal name such as SIGQUIT or SIGTERM";
+/** `SIGQUIT` or `QUIT`, as SIGQUIT. */
+const stopSignalSchema = z.string({ error: signalExpected }).transform((value, ctx) => {
+  const name = value.replace(/^SIG/, "");
+  if (SIGNALS.includes(name)) return `SIG${name}`;
+  ctx.issues.push({ code: "custom", message: signalExpected, input: value });
+  return z.NEVER;
+});
+
+export const RESERVED_LABEL =
+  `expected a label not starting with "${CONDUCTOR_LABEL_PREFIX}": conductor sets ` +
+  "conductor.service, conductor.slot and conductor.port itself, and they cannot be overridden";
+
+const labelsSchema = z.record(
+  z.string().refine((k) => k !== "" && noNul(k) && !k.startsWith(CONDUCTOR_LABEL_PREFIX), {
+    error: (iss) =>
+      typeof iss.input === "string" && iss.input.startsWith(CONDUCTOR_LABEL_PREFIX)
+        ? RESERVED_LABEL
+        : "expected a non-empty label name",
+  }),
+  textValue("a label value"),
+  { error: "expected an object such as { team: payments }" },
+);
+
+const COMMAND_CHECK_KEYS = ["command", "timeout", "interval", "deadline"];
+/** For services without http; an http service's check is http.healthCheck. */
+const commandCheckSchema = z.strictObject(
+  {
+    command: list(arg, "expected a non-empty list of strings such as [bin/healthcheck]"),
+    timeout: duration(1).default(DEFAULTS.healthCheck.timeoutMs),
+    interval: duration(1).default(DEFAULTS.healthCheck.intervalMs),
+    deadline: duration(1).default(DEFAULTS.healthCheck.deadlineMs),
+  },
+  {
+    error: (iss) => {
+      if (iss.code !== "unrecognized_keys")
+        return "expected an object such as { command: [bin/healthcheck] }";
+      const hint = iss.keys.includes("path")
+        ? " (path is for http services: put it under http.healthCheck)"
+        : "";
+      return `expected one of: ${COMMAND_CHECK_KEYS.join(", ")}${hint}`;
+    },
+  },
+);
+
 const envSchema = z.record(
   text(`expected an env name of letters, digits and "_", not starting with a digit`, (s) =>
     ENV_NAME.test(s),
@@ -205,8 +386,15 @@ export const serviceShape = {
     DEFAULTS.replicas,
   ),
   http: httpSchema.optional(),
+  healthCheck: commandCheckSchema.optional(),
   stopTimeout: duration(0).default(DEFAULTS.stopTimeoutMs),
+  stopSignal: stopSignalSchema.optional(),
   env: envSchema.optional(),
+  volumes: z.array(volume, { error: `expected a list of volumes ${VOLUME_EXAMPLE}` }).optional(),
+  resources: resourcesSchema.optional(),
+  logging: loggingSchema.optional(),
+  user: userSchema.optional(),
+  labels: labelsSchema.optional(),
   cron: cronSchema.optional(),
   supervise: flag.default(DEFAULTS.supervise),
 };

@@ -124,6 +124,23 @@ describe.each<Row>([
     { stopTimeoutMs: 10000 },
     replace("stopTimeoutMs"),
   ],
+  ...(
+    [
+      ["volumes", [{ source: "uploads", target: "/app/uploads", readOnly: false }]],
+      ["resources", { memoryBytes: 536870912 }],
+      ["logging", { driver: "local", options: {} }],
+      ["user", "app"],
+      ["stopSignal", "SIGQUIT"],
+      ["labels", { team: "payments" }],
+      ["healthCheck", { command: ["true"], timeoutMs: 1, intervalMs: 1, deadlineMs: 1 }],
+    ] as const
+  ).map(([field, value]): Row => [
+    `container ${field} (issue 14), set where it was absent`,
+    containerHandler,
+    CONTAINER,
+    { [field]: value },
+    replace(field),
+  ]),
   ["container connection", containerHandler, CONTAINER, { connection: MOVED }, update],
   [
     "container SSH key",
@@ -151,6 +168,13 @@ describe.each<Row>([
     update,
   ],
   ["release supervise", releaseHandler, RELEASE, { supervise: false }, update],
+  ...(["volumes", "resources", "user", "stopSignal", "labels"] as const).map((field): Row => [
+    `release ${field}`,
+    releaseHandler,
+    RELEASE,
+    { [field]: "changed" },
+    update,
+  ]),
   ["release connection", releaseHandler, RELEASE, { connection: MOVED }, update],
   [
     "release serviceId",
