@@ -124,6 +124,17 @@ describe("the other commands operators type", () => {
   it.each<[string[], HostCommandLine]>([
     [["status"], { kind: "status", json: false }],
     [["status", "--json"], { kind: "status", json: true }],
+    [
+      ["logs", "--id", ID],
+      {
+        kind: "logs",
+        options: { id: ID, follow: false, since: undefined, tail: undefined, json: false },
+      },
+    ],
+    [
+      ["logs", "--id", ID, "-f", "--since", "10m", "--tail", "20", "--json"],
+      { kind: "logs", options: { id: ID, follow: true, since: "10m", tail: 20, json: true } },
+    ],
     [["pause", ID], { kind: "pause", id: ID }],
     [["resume", ID], { kind: "resume", id: ID }],
     [["version"], { kind: "version" }],
@@ -135,6 +146,13 @@ describe("the other commands operators type", () => {
     [["pause"], "missing <id>"],
     [["resume", ID, "again"], 'unexpected argument "again"'],
     [["status", "--jsno"], "unknown option --jsno"],
+    [["logs"], "--id is required"],
+    [
+      ["logs", "--id", ID, "--since", "yesterday"],
+      '--since: expected a duration such as "30s", "10m", "2h" or "1d", got "yesterday"',
+    ],
+    [["logs", "--id", ID, "--tail", "-5"], "--tail needs a value"],
+    [["logs", "--id", ID, "--tail", "all"], '--tail: expected a whole number, got "all"'],
     [["version", "--short"], "unknown option --short"],
     [["stauts"], "unknown command stauts"],
   ])("refuses %j", (argv, message) => {
@@ -162,6 +180,8 @@ describe("help", () => {
       "usage: conductor <command> ...",
       "  run --id <service id> [--revision <sha>] [-i] [--lock] [--env <NAME>]... [--] [<command>...]",
       "  status [--json]",
+      "  logs --id <service id> [-f] [--since <duration>] [--tail <n>] [--json]",
+      "Commands npx conductor runs (a JSON request on stdin):",
       "  pause <id>",
       "  resume <id>",
       "  supervise [--once | --background | --restart]",

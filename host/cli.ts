@@ -3,11 +3,14 @@
 // turns one into a typed command and runs nothing, so it is tested alone.
 import { defineProgram, parse, UsageError } from "../cli/commands";
 import type { HostCommand } from "../protocol/requests";
+import { parseSince, SINCE_RULE } from "../protocol/logs";
 import { REVISION, REVISION_RULE } from "../protocol/rules";
+import type { LogsOptions } from "./logs";
 import type { RunOptions } from "./run";
 
 /** The subcommands the deploy runs: a JSON request on stdin, no options. */
 const DEPLOY = "Commands the deploy runs (a JSON request on stdin)";
+const READ = "Commands npx conductor runs (a JSON request on stdin)";
 const deployCommands = {
   "image pull": {
     summary: "pull a revision's image with its registry's credentials, unless present",
@@ -24,6 +27,8 @@ const deployCommands = {
   "release remove": { summary: "remove a service's release record", section: DEPLOY },
   "cron install": { summary: "install a service's cron file from generate-cron", section: DEPLOY },
   "cron remove": { summary: "remove a service's cron file", section: DEPLOY },
+  "status report": { summary: "every service's status, for npx conductor status", section: READ },
+  "image list": { summary: "the tags of an image here, for npx conductor releases", section: READ },
 } as const satisfies Record<HostCommand, { summary: string; section: string }>;
 
 export const HOST_PROGRAM = defineProgram({
@@ -69,6 +74,24 @@ export const HOST_PROGRAM = defineProgram({
       summary: "each service: desired, running and healthy containers, supervision",
       options: { json: { type: "boolean", description: "as JSON" } },
     },
+    logs: {
+      summary: "a service's container logs, each line with its replica slot and time",
+      options: {
+        id: { type: "string", required: true, value: "service id", description: "the service" },
+        follow: {
+          type: "boolean",
+          short: "f",
+          description: "keep following, containers that start later too, until input ends",
+        },
+        since: {
+          type: "string",
+          value: "duration",
+          description: "lines of this last while only, e.g. 10m",
+        },
+        tail: { type: "string", value: "n", description: "the last n lines of each container" },
+        json: { type: "boolean", description: "one JSON event per line (npx conductor logs)" },
+      },
+    },
     pause: {
       summary: "stop supervising a service",
       positionals: [{ name: "id" }],
@@ -106,6 +129,7 @@ export type HostCommandLine =
   | { kind: "request"; command: HostCommand }
   | { kind: "run"; options: RunOptions }
   | { kind: "status"; json: boolean }
+  | { kind: "logs"; options: LogsOptions }
   | { kind: "pause" | "resume"; id: string }
   | { kind: "supervise"; mode: SuperviseMode }
   | { kind: "version" };
@@ -128,6 +152,8 @@ export function parseCommandLine(argv: readonly string[]): HostCommandLine {
     }
     case "status":
       return { kind: "status", json: parsed.options.json };
+    case "logs":
+      return { kind: "logs", options: logsOptions(parsed.options) };
     case "pause":
     case "resume":
       return { kind: parsed.command, id: parsed.args.id };
@@ -141,4 +167,19 @@ export function parseCommandLine(argv: readonly string[]): HostCommandLine {
     default:
       return { kind: "request", command: parsed.command };
   }
+}
+
+function logsOptions(o: {
+  id: string;
+  follow: boolean;
+  since?: string;
+  tail?: string;
+  json: boolean;
+}): LogsOptions {
+  if (o.since !== undefined && parseSince(o.since) === undefined)
+    throw new UsageError(`--since: expected ${SINCE_RULE}, got ${JSON.stringify(o.since)}`);
+  if (o.tail !== undefined && !/^\d+$/.test(o.tail))
+    throw new UsageError(`--tail: expected a whole number, got ${JSON.stringify(o.tail)}`);
+  const { id, follow, since, json } = o;
+  return { id, follow, since, tail: o.tail === undefined ? undefined : Number(o.tail), json };
 }

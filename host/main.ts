@@ -1,8 +1,11 @@
 // The `conductor` command installed on every host (README: "One-off tasks and
 // consoles", "Supervision"). The deploy calls its subcommands with a JSON
-// request on stdin; operators call `run`, `status`, `pause` and `resume` by hand.
+// request on stdin; operators call `run`, `status`, `logs`, `pause` and `resume`
+// by hand (`npx conductor` calls some of them too).
 import { containerDown, containerUp } from "./container";
 import { imagePull } from "./image";
+import { logsCommand } from "./logs";
+import { imageList, statusReport } from "./report";
 import { nginxApply, nginxRemove } from "./nginx";
 import { UsageError as CommandLineError } from "../cli/commands";
 import { parseCommandLine, type SuperviseMode } from "./cli";
@@ -37,6 +40,8 @@ const requestHandlers: {
   "release remove": releaseRemove,
   "cron install": cronInstall,
   "cron remove": cronRemove,
+  "status report": statusReport,
+  "image list": imageList,
 };
 
 /** Validates the request before anything acts on it; the provider validates the answer. */
@@ -91,6 +96,8 @@ export async function main(argv: string[]): Promise<number> {
       return superviseCommand(command.mode);
     case "status":
       return printStatus(command.json);
+    case "logs":
+      return logsCommand(command.options);
     case "pause":
     case "resume":
       process.stdout.write(

@@ -191,7 +191,44 @@ export const imagePulled = z.strictObject({ pulled: z.boolean() });
 /** The answer of commands that only report success. */
 export const done = z.strictObject({});
 
-/** Every subcommand the deploy runs on a host, with its request and answer. */
+const count = z.number().int().min(0);
+
+/** One service on a host as `conductor status` sees it (host/supervise/status.ts). */
+export const serviceStatus = z.strictObject({
+  /** The service id; of a release file that cannot be read, its file name. */
+  id: z.string().min(1),
+  /** "-" when the release cannot be read. */
+  revision: z.string(),
+  supervision: z.enum(["active", "paused", "off", "unknown"]),
+  desired: count,
+  running: count,
+  healthy: count,
+  containers: z.array(
+    z.strictObject({
+      name: z.string(),
+      state: z.string(),
+      /** Absent for containers without an http health check, or not running. */
+      healthy: z.boolean().optional(),
+      restarts: count,
+      backoffUntil: z.string().optional(),
+    }),
+  ),
+  /** Files of the service the host cannot read. */
+  problems: z.array(z.string()),
+});
+export type ServiceStatus = z.infer<typeof serviceStatus>;
+
+/** Every service on the host, for `npx conductor status`. */
+export const statusReport = z.strictObject({ services: z.array(serviceStatus) });
+
+/** The tags of a repository present on the host, for `npx conductor releases`. */
+export const imageListRequest = z.strictObject({ serviceId, image: repository });
+export const imageList = z.strictObject({ tags: z.array(z.string()) });
+
+/**
+ * Every subcommand the deploy (and `npx conductor`, for what it reads) runs on
+ * a host, with its request and answer.
+ */
 export const HOST_COMMANDS = {
   "image pull": { request: imagePullRequest, answer: imagePulled },
   "container up": { request: containerSpec, answer: startedContainer },
@@ -202,6 +239,8 @@ export const HOST_COMMANDS = {
   "release remove": { request: serviceRequest, answer: done },
   "cron install": { request: cronInstallRequest, answer: cronInstalled },
   "cron remove": { request: serviceRequest, answer: done },
+  "status report": { request: done, answer: statusReport },
+  "image list": { request: imageListRequest, answer: imageList },
 } as const;
 
 export type HostCommand = keyof typeof HOST_COMMANDS;
