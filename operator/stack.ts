@@ -12,11 +12,14 @@ interface ConfigEntry {
   secret: boolean;
 }
 
+/** `--config-file <file>` for pulumi commands that read config, when the stack has its own file. */
+export const configFileArgs = (configFile?: string) =>
+  configFile ? ["--config-file", configFile] : [];
+
 function pulumiConfig(stack: string, configFile?: string): Record<string, ConfigEntry> {
-  const fileArgs = configFile ? ["--config-file", configFile] : [];
   const result = spawnSync(
     "pulumi",
-    ["config", "--stack", stack, ...fileArgs, "--show-secrets", "--json"],
+    ["config", "--stack", stack, ...configFileArgs(configFile), "--show-secrets", "--json"],
     {
       cwd: PROJECT_ROOT,
       encoding: "utf8",
@@ -31,6 +34,19 @@ function pulumiConfig(stack: string, configFile?: string): Record<string, Config
 export interface StackConfig {
   fleet: Fleet;
   privateKey?: string;
+  /** Services that set their own `revision` (a rollback leaves them alone), by name. */
+  pinned: Record<string, string>;
+}
+
+/** The services of a raw conductor:services value that set their own revision. */
+export function pinnedRevisions(services: unknown): Record<string, string> {
+  if (!services || typeof services !== "object") return {};
+  return Object.fromEntries(
+    Object.entries(services as Record<string, unknown>).flatMap(([name, s]) => {
+      const revision = (s as { revision?: unknown } | null)?.revision;
+      return typeof revision === "string" ? [[name, revision]] : [];
+    }),
+  );
 }
 
 export function readStack(stack: string, configFile?: string): StackConfig {
@@ -51,5 +67,9 @@ export function readStack(stack: string, configFile?: string): StackConfig {
     secretKeys: new Set(Object.keys(config).filter((k) => config[k].secret)),
   });
   if (!result.ok) throw new Error(formatIssues(result.issues));
-  return { fleet: result.fleet, privateKey: raw("sshPrivateKey") };
+  return {
+    fleet: result.fleet,
+    privateKey: raw("sshPrivateKey"),
+    pinned: pinnedRevisions(json("services")),
+  };
 }
