@@ -1,41 +1,27 @@
 // A small fleet for the operator's unit tests: web on h1 and h2, worker on h2.
-import type { Fleet, Service } from "../config/model";
+import { loadFleet } from "../config/load";
+import type { Fleet } from "../config/model";
 import type { ServiceStatus } from "../protocol/requests";
 
 export const REV = { a: "aaaaaaa", b: "bbbbbbb", c: "ccccccc" };
 
-function service(name: string, hosts: string[], overrides: Partial<Service> = {}): Service {
-  return {
-    name,
-    id: `shop_${name}_production`,
-    image: "registry.example.com/shop/app",
-    registry: "registry.example.com",
-    revision: REV.c,
-    hosts,
-    replicas: 2,
-    stopTimeoutMs: 10_000,
-    env: {},
-    envIsSecret: false,
-    supervise: true,
-    ...overrides,
-  };
-}
-
+/** Through the config loader, so that defaults follow the model. */
 export function fleet(): Fleet {
-  return {
-    app: "shop",
+  const app = { image: "registry.example.com/shop/app", hosts: ["h1", "h2"], replicas: 2 };
+  const result = loadFleet({
+    project: "conductor",
     stack: "production",
+    app: "shop",
     revision: REV.c,
-    hosts: ["h1", "h2"].map((name) => ({
-      name,
-      address: `10.0.0.${name[1]}`,
-      local: false,
-      user: "deploy",
-      port: 22,
-    })),
-    services: [service("web", ["h1", "h2"]), service("worker", ["h2"], { replicas: 1 })],
-    registries: [],
-  };
+    hosts: {
+      h1: { address: "10.0.0.1", user: "deploy" },
+      h2: { address: "10.0.0.2", user: "deploy" },
+    },
+    services: { web: app, worker: { ...app, hosts: ["h2"], replicas: 1 } },
+    secretKeys: new Set(),
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.issues));
+  return result.fleet;
 }
 
 /** A service's status on a host, all containers running and healthy unless overridden. */
