@@ -224,6 +224,15 @@ describe("container up", () => {
     );
   });
 
+  it("says when a container with a memory limit was SIGKILLed while starting, though Docker does not report an OOM kill", async () => {
+    host.docker.images.add(IMAGE);
+    const limited: ContainerSpec = { ...SPEC, resources: { memoryBytes: 64 * 2 ** 20 } };
+    host.docker.onStart = (c) => host.docker.exit(c.name, 137);
+    await expect(up(limited)).rejects.toThrow(
+      "did not become healthy: the container exited with code 137 (killed by SIGKILL at its memory limit: likely out of memory)\n",
+    );
+  });
+
   it("still fails and removes an unhealthy container whose logs cannot be read (log driver none)", async () => {
     host.docker.images.add(IMAGE);
     host.probe = () => ({ healthy: false, reason: "HTTP 503" });

@@ -2,7 +2,7 @@
 // it is healthy, or stop one gracefully. The deploy calls these once per
 // container; Pulumi's create-before-delete order does the rest
 // (docs/architecture.md, "The deploy, in order").
-import type { CreateOptions } from "./docker";
+import type { ContainerState, CreateOptions } from "./docker";
 import { type HostEffects, hostEffects, type Log } from "./effects";
 import { commandProbe, type Probe } from "./health";
 import { containerName } from "./naming";
@@ -166,7 +166,7 @@ async function waitHealthy(
   let last = "not checked yet";
   for (;;) {
     const state = await fx.docker.inspectContainer(name);
-    if (!state || state.status !== "running") return stoppedReason(state);
+    if (!state || state.status !== "running") return stoppedReason(state, spec);
     if (check) {
       const result = await check.probe();
       if (result.healthy) return undefined;
@@ -179,10 +179,32 @@ async function waitHealthy(
   }
 }
 
-function stoppedReason(state: { exitCode: number; oomKilled: boolean } | undefined): string {
+function stoppedReason(state: ContainerState | undefined, spec: ContainerSpec): string {
   if (!state) return "the container disappeared";
-  const oom = state.oomKilled ? " (OOM-killed at its memory limit)" : "";
+  const oom = OOM_WORDS[oomOf(state, spec) ?? "none"];
   return `the container exited with code ${state.exitCode}${oom}`;
+}
+
+const OOM_WORDS = {
+  killed: " (OOM-killed at its memory limit)",
+  likely: " (killed by SIGKILL at its memory limit: likely out of memory)",
+  none: "",
+};
+
+/** SIGKILL's exit code. */
+const KILLED = 137;
+
+/**
+ * Whether a stopped container ran out of memory: "killed" when Docker says
+ * so (State.OOMKilled), "likely" when it was SIGKILLed under a memory limit.
+ * Docker 20.10 on cgroup v1 does not always hear of the kernel's OOM kill
+ * (seen on kernel 6.18: the kernel logs "Memory cgroup out of memory",
+ * Docker reports OOMKilled false and no oom event).
+ */
+export function oomOf(state: ContainerState, spec: ContainerSpec): "killed" | "likely" | undefined {
+  if (state.oomKilled) return "killed";
+  if (state.exitCode === KILLED && spec.resources?.memoryBytes !== undefined) return "likely";
+  return undefined;
 }
 
 export interface ContainerCheck {

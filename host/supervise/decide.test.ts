@@ -97,10 +97,13 @@ describe("decide", () => {
     });
   });
 
-  it("says when the kernel killed it at its memory limit", () => {
-    expect(decide({ state: "stopped", oomKilled: true }, memory(), NOW).action).toEqual({
+  it.each<["killed" | "likely", string]>([
+    ["killed", "container stopped, OOM-killed at its memory limit"],
+    ["likely", "container stopped, killed by SIGKILL at its memory limit: likely OOM"],
+  ])("says when it ran out of memory (%s)", (oom, reason) => {
+    expect(decide({ state: "stopped", oom }, memory(), NOW).action).toEqual({
       kind: "start",
-      reason: "container stopped, OOM-killed at its memory limit",
+      reason,
     });
   });
 });

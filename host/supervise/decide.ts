@@ -5,7 +5,7 @@
 /** What Docker shows for a container, with the health probe if it runs. */
 export type Observed =
   | { state: "missing" }
-  | { state: "stopped"; oomKilled?: boolean } // created, exited or dead
+  | { state: "stopped"; oom?: "killed" | "likely" } // created, exited or dead; oom: container.ts oomOf
   | { state: "running"; healthy: boolean | undefined }; // undefined: no health check
 
 /** What the supervisor remembers of a container between passes. */
@@ -54,13 +54,16 @@ export function decide(observed: Observed, memory: Memory, now: number): Decisio
   const wanted: Action =
     observed.state === "missing"
       ? { kind: "recreate", reason: "container missing" }
-      : { kind: "start", reason: stoppedReason(observed.oomKilled) };
+      : { kind: "start", reason: STOPPED[observed.oom ?? "none"] };
   return act(wanted, { ...memory, failures: 0 }, now);
 }
 
-/** Docker's State.OOMKilled: the kernel killed it at its memory limit (resources.memory). */
-const stoppedReason = (oomKilled?: boolean) =>
-  oomKilled ? "container stopped, OOM-killed at its memory limit" : "container stopped";
+/** Why a container stopped, when it ran out of memory at its limit (resources.memory). */
+const STOPPED = {
+  killed: "container stopped, OOM-killed at its memory limit",
+  likely: "container stopped, killed by SIGKILL at its memory limit: likely OOM",
+  none: "container stopped",
+};
 
 function unhealthy(memory: Memory, now: number): Decision {
   const failures = memory.failures + 1;

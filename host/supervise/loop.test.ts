@@ -148,6 +148,19 @@ describe("a supervisor pass", () => {
     ]);
   });
 
+  it("calls a SIGKILL under a memory limit likely OOM when Docker does not say (cgroup v1), and a SIGKILL without one a plain stop", async () => {
+    const limited = { ...spec(WEB, 0), resources: { memoryBytes: 64 * 2 ** 20 } };
+    host.store.writeContainer({ name: W0, hostPort: 20000, spec: limited });
+    for (const name of [W0, W1]) {
+      Object.assign(host.docker.containers.get(name)!, { status: "exited", exitCode: 137 });
+    }
+    await pass();
+    expect(host.log).toEqual([
+      `${WEB} ${W0}: start (container stopped, killed by SIGKILL at its memory limit: likely OOM; attempt 1, next no sooner than 5s from now)`,
+      `${WEB} ${W1}: start (container stopped; attempt 1, next no sooner than 5s from now)`,
+    ]);
+  });
+
   it("runs a worker's command check each pass and restarts it on the third failure, keeping its spec on a recreate", async () => {
     const WORKER = "shop_worker_production";
     const K0 = `${WORKER}-0-dddddddddd`;

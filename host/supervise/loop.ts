@@ -3,7 +3,7 @@
 // deploy left on the host (releases and container records). One pass at most
 // every 5 seconds; the rules for one container are in decide.ts (README:
 // "Supervision").
-import { createAndStart, healthCheckOf, type StartEffects } from "../container";
+import { createAndStart, healthCheckOf, oomOf, type StartEffects } from "../container";
 import { type HostEffects, hostEffects, type Log } from "../effects";
 import { StoreError } from "../files";
 import { type ContainerRecord, type ContainerStatus, LOCKS, type ReleaseRecord } from "../store";
@@ -22,7 +22,7 @@ export type SuperviseEffects = StartEffects &
 async function observe(record: ContainerRecord, fx: SuperviseEffects): Promise<Observed> {
   const state = await fx.docker.inspectContainer(record.name);
   if (!state) return { state: "missing" };
-  if (state.status !== "running") return { state: "stopped", oomKilled: state.oomKilled };
+  if (state.status !== "running") return { state: "stopped", oom: oomOf(state, record.spec) };
   const check = healthCheckOf(record.spec, record.name, record.hostPort, fx);
   if (!check) return { state: "running", healthy: undefined };
   return { state: "running", healthy: (await check.probe()).healthy };
