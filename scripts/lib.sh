@@ -24,14 +24,20 @@ pulumi_env() {
 }
 
 # Installs npm packages when package-lock.json changed since the last install.
+# Two test runs in one checkout install one at a time (flock): two npm ci at
+# once delete each other's files.
 ensure_node_modules() {
-  if cmp -s "$CONDUCTOR_ROOT/package-lock.json" "$CONDUCTOR_ROOT/node_modules/.package-lock.json.installed" 2>/dev/null; then
-    note "npm packages: up to date"
-    return
-  fi
-  step "Installing npm packages (npm ci)"
-  (cd "$CONDUCTOR_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
-  cp "$CONDUCTOR_ROOT/package-lock.json" "$CONDUCTOR_ROOT/node_modules/.package-lock.json.installed"
+  mkdir -p "$CONDUCTOR_CACHE"
+  (
+    flock 8
+    if cmp -s "$CONDUCTOR_ROOT/package-lock.json" "$CONDUCTOR_ROOT/node_modules/.package-lock.json.installed" 2>/dev/null; then
+      note "npm packages: up to date"
+      exit 0
+    fi
+    step "Installing npm packages (npm ci)"
+    (cd "$CONDUCTOR_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$CONDUCTOR_ROOT/package-lock.json" "$CONDUCTOR_ROOT/node_modules/.package-lock.json.installed"
+  ) 8>"$CONDUCTOR_CACHE/npm-install.lock"
 }
 
 # The local state backend, outside the repo, unless the caller brought its own.
