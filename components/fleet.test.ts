@@ -201,7 +201,7 @@ describe("deployFleet with secret services and an SSH key", () => {
     });
   });
 
-  it("orders images after the agent, containers after every host's image, nginx after every container, release last", () => {
+  it("orders images after the agent, containers after every host's image, nginx after every container, release last (after the images too)", () => {
     const web = ["web-local-0", "web-local-1", "web-app-1-0", "web-app-1-1"];
     const webImages = [key(IMAGE, "web-local-image"), key(IMAGE, "web-app-1-image")];
     const dependsOn = Object.fromEntries(
@@ -220,16 +220,19 @@ describe("deployFleet with secret services and an SSH key", () => {
       [key(NGINX, "web-app-1-nginx")]: [key(AGENT, "app-1"), ...web.map((c) => key(CONTAINER, c))],
       [key(RELEASE, "web-local-release")]: [
         key(AGENT, "local"),
+        ...webImages,
         ...web.map((c) => key(CONTAINER, c)),
         key(NGINX, "web-local-nginx"),
       ],
       [key(RELEASE, "web-app-1-release")]: [
         key(AGENT, "app-1"),
+        ...webImages,
         ...web.map((c) => key(CONTAINER, c)),
         key(NGINX, "web-app-1-nginx"),
       ],
       [key(RELEASE, "worker-app-1-release")]: [
         key(AGENT, "app-1"),
+        key(IMAGE, "worker-app-1-image"),
         key(CONTAINER, "worker-app-1-0"),
       ],
     });
@@ -299,10 +302,16 @@ describe("deployFleet with a cron service", () => {
     });
   });
 
-  it("releases after the cron file is in place, and only then", () => {
-    expect(resources.get(key(CRON, "jobs-local-cron"))?.dependsOn).toEqual([key(AGENT, "local")]);
+  // A cron-only service has no container to wait for the pull: the cron file
+  // (generate-cron runs in the new image) and the release wait for it themselves.
+  it("installs the cron file once the image is on the host, and releases after it", () => {
+    expect(resources.get(key(CRON, "jobs-local-cron"))?.dependsOn).toEqual([
+      key(AGENT, "local"),
+      key(IMAGE, "jobs-local-image"),
+    ]);
     expect(resources.get(key(RELEASE, "jobs-local-release"))?.dependsOn).toEqual([
       key(AGENT, "local"),
+      key(IMAGE, "jobs-local-image"),
       key(CRON, "jobs-local-cron"),
     ]);
     expect([...resources.keys()].filter((k) => k.startsWith(`${CONTAINER}::jobs`))).toEqual([]);

@@ -42,6 +42,8 @@ type EveryRuntimeField = {
  */
 export class Service extends pulumi.ComponentResource {
   readonly containers: Container[] = [];
+  /** The image on each of its hosts: what the cron file and the release run too. */
+  private images: Image[] = [];
   /** The service's env, a secret Output when conductor:services is secret. */
   private readonly env: pulumi.Input<Record<string, string>>;
 
@@ -57,6 +59,7 @@ export class Service extends pulumi.ComponentResource {
     const images = hosts.map(({ hostName, host }) =>
       this.imageOn(host, hostName, service, args.registry),
     );
+    this.images = images;
     const onHost = hosts.map(({ hostName, host }) => ({
       hostName,
       host,
@@ -157,7 +160,11 @@ export class Service extends pulumi.ComponentResource {
         generate: service.cron!.generate,
         allowOverlap: service.cron!.allowOverlap,
       },
-      { parent: this, dependsOn: [host.agent, ...this.containers, ...(site ? [site] : [])] },
+      {
+        parent: this,
+        // The images too: a service with no containers (cron only) has nothing else to wait for.
+        dependsOn: [host.agent, ...this.images, ...this.containers, ...(site ? [site] : [])],
+      },
     );
   }
 
@@ -183,7 +190,12 @@ export class Service extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        dependsOn: [host.agent, ...this.containers, ...before.filter((r) => r !== undefined)],
+        dependsOn: [
+          host.agent,
+          ...this.images,
+          ...this.containers,
+          ...before.filter((r) => r !== undefined),
+        ],
       },
     );
   }
