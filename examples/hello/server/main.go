@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -49,6 +52,30 @@ func main() {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	var held [][]byte
+	mux.HandleFunc("/admin/alloc", func(w http.ResponseWriter, r *http.Request) {
+		// For memory-limit tests: allocate and touch ?mb= MiB, and keep it.
+		mb, _ := strconv.Atoi(r.URL.Query().Get("mb"))
+		for i := 0; i < mb; i++ {
+			chunk := make([]byte, 1<<20)
+			for j := range chunk {
+				chunk[j] = 1
+			}
+			held = append(held, chunk)
+		}
+		fmt.Fprintf(w, "holding %d MiB\n", len(held))
+	})
+	mux.HandleFunc("/admin/log", func(w http.ResponseWriter, r *http.Request) {
+		// For log-rotation tests: write ?mb= MiB of log lines to stdout.
+		mb, _ := strconv.Atoi(r.URL.Query().Get("mb"))
+		line := []byte(strings.Repeat("x", 1023) + "\n")
+		out := bufio.NewWriterSize(os.Stdout, 1<<16)
+		for i := 0; i < mb*1024; i++ {
+			out.Write(line)
+		}
+		out.Flush()
+		fmt.Fprintf(w, "wrote %d MiB\n", mb)
+	})
 	mux.HandleFunc("/env/", func(w http.ResponseWriter, r *http.Request) {
 		// For tests of env delivery: the raw value of one variable.
 		name := r.URL.Path[len("/env/"):]
@@ -62,10 +89,18 @@ func main() {
 
 	server := &http.Server{Addr: ":" + port, Handler: mux}
 	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	// SIGQUIT too, for apps whose graceful stop is not SIGTERM (stopSignal).
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT)
 	go func() {
 		sig := <-stop
 		log.Printf("revision %s: %s received, finishing requests in flight", revision, sig)
+		if path := os.Getenv("SIGNAL_LOG"); path != "" {
+			// For stop-signal tests: the log above goes with the container, a file in a volume stays.
+			if f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+				fmt.Fprintf(f, "%s %s\n", revision, sig)
+				f.Close()
+			}
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		server.Shutdown(ctx)
