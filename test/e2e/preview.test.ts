@@ -1,0 +1,54 @@
+// `pulumi preview` reaches no host and no registry: an operator previews a
+// production stack from a laptop that cannot connect to it. The hosts here
+// refuse every connection (127.0.0.1 port 1) and the registry's name does not
+// resolve (.invalid), so a preview that tried either would fail.
+import { TestStack } from "./harness";
+
+const REGISTRY = "registry.invalid:5000";
+const PASSWORD = "preview-registry-password-9f3c";
+
+describe("preview", () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await TestStack.create("preview");
+    await stack.writeConfig({
+      "conductor:app": "pv",
+      "conductor:revision": "9f3c9f3c9f3c9f3c9f3c9f3c9f3c9f3c9f3c9f3c",
+      "conductor:hosts": {
+        "app-1": { address: "127.0.0.1", port: 1, user: "deploy" },
+        "app-2": { address: "127.0.0.1", port: 1, user: "deploy" },
+      },
+      "conductor:registries": { [REGISTRY]: { username: "deploy" } },
+      "conductor:services": {
+        web: {
+          image: `${REGISTRY}/acme/app`,
+          hosts: ["app-1", "app-2"],
+          replicas: 2,
+          http: { port: 3000, nginx: { listen: 80 } },
+        },
+        jobs: {
+          image: `${REGISTRY}/acme/app`,
+          hosts: ["app-1"],
+          replicas: 0,
+          cron: { generate: ["bin/generate-cron"] },
+        },
+      },
+    });
+    await stack.setSecret(`conductor:registries["${REGISTRY}"].password`, PASSWORD);
+  });
+
+  afterAll(() => stack?.dispose());
+
+  it("plans every host's image, containers, nginx, cron and release without reaching a host or the registry", async () => {
+    const result = await stack.pulumiOk(["preview", "--diff"]);
+    expect(result.output).toContain("fleet:index:Image: (create)");
+    for (const host of ["app-1", "app-2"]) {
+      expect(result.output).toContain(`web-${host}-image`);
+      expect(result.output).toContain(`web-${host}-release`);
+    }
+    expect(result.output).toMatch(/jobs-app-1-cron/);
+    expect(result.output).not.toContain(PASSWORD);
+    expect(result.output).not.toMatch(/cannot connect|cannot pull|error:/);
+  });
+});
