@@ -15,6 +15,7 @@ import { cronFileHandler } from "./resources/cron-file";
 import { nginxSiteHandler } from "./resources/nginx-site";
 import { releaseHandler } from "./resources/release";
 import type { ResourceHandler } from "./resources/types";
+import { type Call, scriptedHost } from "./fakes.testutil";
 import { secret } from "./secrets";
 import type { RunOnHost } from "./transport";
 
@@ -36,24 +37,6 @@ const IMAGE = "registry.example.com/shop/web";
 const NAME = "shop_web_production-0-0123456789";
 const ENV = { RAILS_ENV: "production", DATABASE_URL: "postgres://app:hunter2@db/app" };
 const HEALTH = { path: "/health", timeoutMs: 2000, intervalMs: 1000, deadlineMs: 60000 };
-
-interface Call {
-  conn: Connection;
-  argv: string[];
-  input: string;
-}
-
-/** A host that answers each command with the next of `stdouts`, recording what ran. */
-function fakeHost(...stdouts: string[]): { run: RunOnHost; calls: Call[] } {
-  const calls: Call[] = [];
-  const run: RunOnHost = async (conn, argv, input) => {
-    calls.push({ conn, argv, input });
-    const stdout = stdouts.shift();
-    if (stdout === undefined) throw new Error(`unexpected command ${argv.join(" ")}`);
-    return stdout;
-  };
-  return { run, calls };
-}
 
 /** The one call the handler made, its request parsed. */
 function onlyCall(calls: Call[]): { conn: Connection; argv: string[]; request: unknown } {
@@ -86,7 +69,7 @@ const CONTAINER_INPUTS = { ...CONTAINER_SPEC, connection: secret(WITH_KEY), env:
 
 describe("a container", () => {
   it("is created by `conductor container up` with its spec, secrets revealed", async () => {
-    const host = fakeHost(`pulling\n${JSON.stringify({ name: NAME, hostPort: 20001 })}\n`);
+    const host = scriptedHost(`pulling\n${JSON.stringify({ name: NAME, hostPort: 20001 })}\n`);
     const result = await containerHandler.create(CONTAINER_INPUTS, host.run);
     const { conn, argv, request } = onlyCall(host.calls);
     expect(conn).toStrictEqual(WITH_KEY);
@@ -99,7 +82,7 @@ describe("a container", () => {
   });
 
   it("stores no host port when it serves no http", async () => {
-    const host = fakeHost(JSON.stringify({ name: NAME }));
+    const host = scriptedHost(JSON.stringify({ name: NAME }));
     const worker = without(CONTAINER_INPUTS, "http");
     const result = await containerHandler.create(worker, host.run);
     expect(onlyCall(host.calls).request).not.toHaveProperty("http");
@@ -107,7 +90,7 @@ describe("a container", () => {
   });
 
   it("sends an empty env where the engine sent none", async () => {
-    const host = fakeHost(JSON.stringify({ name: NAME }));
+    const host = scriptedHost(JSON.stringify({ name: NAME }));
     await containerHandler.create(without(CONTAINER_INPUTS, "env"), host.run);
     expect(onlyCall(host.calls).request).toStrictEqual({ ...CONTAINER_SPEC, env: {} });
   });
@@ -122,7 +105,7 @@ describe("a container", () => {
 
   it("is deleted by `conductor container down` over the stored connection", async () => {
     const state = { ...CONTAINER_INPUTS, connection: MOVED, name: NAME, hostPort: 20001 };
-    const host = fakeHost("{}");
+    const host = scriptedHost("{}");
     await containerHandler.delete(state, host.run);
     const { conn, argv, request } = onlyCall(host.calls);
     expect(conn).toStrictEqual(MOVED);
@@ -137,7 +120,7 @@ describe("a container", () => {
       { ...CONTAINER_INPUTS, connection: MOVED },
       neverRuns,
     );
-    const host = fakeHost("{}");
+    const host = scriptedHost("{}");
     await containerHandler.delete(outs!, host.run);
     expect(onlyCall(host.calls).conn).toStrictEqual(MOVED);
   });
@@ -172,7 +155,7 @@ describe("malformed inputs and state", () => {
   });
 
   it("ignores keys of the state it does not read (an older provider's)", async () => {
-    const host = fakeHost("{}");
+    const host = scriptedHost("{}");
     await containerHandler.delete({ ...state, retired: 1 }, host.run);
     expect(host.calls).toHaveLength(1);
   });
@@ -250,14 +233,14 @@ describe("the host's answer", () => {
       'host app-1: unexpected answer from conductor container up: (the whole value): Unrecognized key: "port"',
     ],
   ])("fails naming the host and command when it is %s", async (_, stdout, message) => {
-    await expect(containerHandler.create(CONTAINER_INPUTS, fakeHost(stdout).run)).rejects.toThrow(
-      message,
-    );
+    await expect(
+      containerHandler.create(CONTAINER_INPUTS, scriptedHost(stdout).run),
+    ).rejects.toThrow(message);
   });
 
   it("must be {} from commands that only report success", async () => {
     const state = { connection: APP_1, serviceId: SERVICE_ID };
-    await expect(nginxSiteHandler.delete(state, fakeHost('{"ok":true}').run)).rejects.toThrow(
+    await expect(nginxSiteHandler.delete(state, scriptedHost('{"ok":true}').run)).rejects.toThrow(
       'host app-1: unexpected answer from conductor nginx remove: (the whole value): Unrecognized key: "ok"',
     );
   });
@@ -317,7 +300,7 @@ describe.each<[string, ResourceHandler, Record<string, unknown>, string, string,
   const outputs = apply === "cron install" ? { jobs: 2 } : {};
 
   it(`is created by \`conductor ${apply}\`, named by its service id`, async () => {
-    const host = fakeHost(answer);
+    const host = scriptedHost(answer);
     const result = await handler.create(inputs, host.run);
     const call = onlyCall(host.calls);
     expect(call.argv).toStrictEqual([CONDUCTOR, ...apply.split(" ")]);
@@ -327,7 +310,7 @@ describe.each<[string, ResourceHandler, Record<string, unknown>, string, string,
 
   it(`is updated by \`conductor ${apply}\` with the new inputs`, async () => {
     const news = { ...inputs, connection: MOVED };
-    const host = fakeHost(answer);
+    const host = scriptedHost(answer);
     const result = await handler.update({ ...inputs, ...outputs }, news, host.run);
     const call = onlyCall(host.calls);
     expect(call.conn).toStrictEqual(MOVED);
@@ -337,7 +320,7 @@ describe.each<[string, ResourceHandler, Record<string, unknown>, string, string,
   });
 
   it(`is deleted by \`conductor ${remove}\` over the stored connection`, async () => {
-    const host = fakeHost("{}");
+    const host = scriptedHost("{}");
     await handler.delete({ ...inputs, ...outputs, connection: MOVED }, host.run);
     const call = onlyCall(host.calls);
     expect(call.conn).toStrictEqual(MOVED);
@@ -348,7 +331,7 @@ describe.each<[string, ResourceHandler, Record<string, unknown>, string, string,
 
 describe("where the engine sent nothing", () => {
   it("a release has no command and no env, and is supervised", async () => {
-    const host = fakeHost("{}");
+    const host = scriptedHost("{}");
     await releaseHandler.create(without(RELEASE, "command", "env", "supervise"), host.run);
     expect(onlyCall(host.calls).request).toStrictEqual({
       serviceId: SERVICE_ID,
@@ -361,7 +344,7 @@ describe("where the engine sent nothing", () => {
   });
 
   it("a cron file has no env and lets no job overlap", async () => {
-    const host = fakeHost('{"jobs":0}');
+    const host = scriptedHost('{"jobs":0}');
     await cronFileHandler.create(without(CRON, "env", "allowOverlap"), host.run);
     expect(onlyCall(host.calls).request).toMatchObject({ env: {}, allowOverlap: false });
   });
@@ -383,7 +366,7 @@ describe("an agent", () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("is created by the install script, which gets the bundle on stdin", async () => {
-    const host = fakeHost("");
+    const host = scriptedHost("");
     const result = await agentHandler.create(inputs, host.run);
     expect(host.calls).toStrictEqual([
       { conn: WITH_KEY, argv: ["sh", "-c", INSTALL_SCRIPT], input: code },
@@ -392,7 +375,7 @@ describe("an agent", () => {
   });
 
   it("is updated by the same install", async () => {
-    const host = fakeHost("");
+    const host = scriptedHost("");
     const news = { ...inputs, connection: MOVED };
     await expect(agentHandler.update(inputs, news, host.run)).resolves.toStrictEqual({
       outs: news,
@@ -444,7 +427,7 @@ describe("FleetProvider", () => {
     "urn:pulumi:dev::conductor::conductor:index:Service$fleet:index:Container::web-app-1-0";
 
   it("hands its transport to the handlers", async () => {
-    const host = fakeHost(JSON.stringify({ name: NAME, hostPort: 20001 }), "{}");
+    const host = scriptedHost(JSON.stringify({ name: NAME, hostPort: 20001 }), "{}");
     const provider = new FleetProvider(host.run);
     const { outs } = await provider.create(urn, CONTAINER_INPUTS);
     await provider.delete(NAME, urn, outs);

@@ -8,6 +8,7 @@ import { checkRequest } from "../protocol/requests";
 import { fakeHost as fakeDockerHost } from "../host/fakes.testutil";
 import { imagePull } from "../host/image";
 import { imageHandler } from "./resources/image";
+import { scriptedHost } from "./fakes.testutil";
 import { containsSecret, secret } from "./secrets";
 import { describeFailure, HostCommandError, hostCommand, type RunOnHost } from "./transport";
 
@@ -42,24 +43,6 @@ const INPUTS = { ...REQUEST, connection: secret(APP_1), auth: secret(AUTH) };
 const anonymous = (object: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(object).filter(([k]) => k !== "auth"));
 const ANONYMOUS = anonymous(INPUTS);
-
-interface Call {
-  conn: Connection;
-  argv: string[];
-  input: string;
-}
-
-/** A host that answers each command with the next of `stdouts`, recording what ran. */
-function scriptedHost(...stdouts: string[]): { run: RunOnHost; calls: Call[] } {
-  const calls: Call[] = [];
-  const run: RunOnHost = async (conn, argv, input) => {
-    calls.push({ conn, argv, input });
-    const stdout = stdouts.shift();
-    if (stdout === undefined) throw new Error(`unexpected command ${argv.join(" ")}`);
-    return stdout;
-  };
-  return { run, calls };
-}
 
 const neverRuns: RunOnHost = async (_conn, argv) => {
   throw new Error(`nothing should run, but ${argv.join(" ")} did`);
