@@ -78,6 +78,7 @@ class FakeSource implements LogSource {
   containers: LogContainer[] = [];
   lines = new Map<string, string[]>();
   reads: { name: string; query: ReadQuery }[] = [];
+  times?: LogSource["times"];
   private readonly ends = new Map<string, () => void>();
   private readonly listeners = new Map<string, (line: string) => void>();
 
@@ -239,6 +240,39 @@ describe("followLogs", () => {
     await following;
     expect(texts(events)).toStrictEqual(["0 before", "leave c0 exited", "join c0"]);
     expect(source.reads[1].query.sinceNs).toBe(1_748_772_000_500_000_001n);
+  });
+
+  // Seen on the test fleet: the stream ends as the process exits, Docker still lists it running.
+  it("does not join again a container listed running just after its stream ended", async () => {
+    const source = new FakeSource();
+    source.add("old0", 0);
+    source.times = async (name) => ({
+      startedAt: `start of ${name}`,
+      finishedAt: `end of ${name}`,
+    });
+    const events: LogEvent[] = [];
+    let stop!: () => void;
+    const stopped = new Promise<void>((r) => (stop = r));
+    const following = followLogs(
+      { id: ID, follow: true, json: true },
+      (e) => events.push(e),
+      source,
+      stopped,
+      10,
+    );
+    await tick();
+    source.stopContainer("old0", "running"); // stream over, state not yet
+    await tick();
+    expect(texts(events)).toStrictEqual([]);
+    source.containers[0].state = "exited";
+    source.add("new0", 0);
+    await tick();
+    stop();
+    await following;
+    expect(events.map((e) => `${e.kind} ${e.time}`)).toStrictEqual([
+      "leave end of old0",
+      "join start of new0",
+    ]);
   });
 
   it("says a container that is gone left as removed", async () => {

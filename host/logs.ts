@@ -34,6 +34,8 @@ export interface LogSource {
     onLine: (stream: "stdout" | "stderr", line: string) => void,
     signal: AbortSignal,
   ): Promise<void>;
+  /** When the container started and finished (Docker's times), for joins and leaves. */
+  times?(name: string): Promise<{ startedAt?: string; finishedAt?: string } | undefined>;
 }
 
 export interface LogsOptions extends LogQuery {
@@ -84,13 +86,22 @@ export async function readLogs(
 interface Followed {
   slot: number;
   active: boolean;
+  /** When its stream ended: Docker may list it as running for a moment after. */
+  endedAt?: number;
+  /** Its leave was said; running again later, it joins again. */
+  left: boolean;
   /** The time of its last line: a stream started again begins after it. */
   lastNs?: bigint;
 }
 
+/** How long after its stream ended a container listed as running is taken as still stopping. */
+const STOPPING_MS = 3000;
+
 /**
  * Follows the service's containers until `stop` resolves: those running now
  * from --since/--tail, containers that start later from their first line.
+ * Each poll says which ended streams left (the container stopped or is gone)
+ * and which running containers joined (new, or started again).
  */
 export async function followLogs(
   options: LogsOptions,
@@ -107,10 +118,12 @@ export async function followLogs(
   });
   const followed = new Map<string, Followed>();
   const streams = new Set<Promise<void>>();
+  const timeOf = async (name: string, which: "startedAt" | "finishedAt") =>
+    (await source.times?.(name).catch(() => undefined))?.[which] ?? nowIso();
 
   const start = (c: LogContainer, query: ReadQuery) => {
-    const f: Followed = followed.get(c.name) ?? { slot: c.slot, active: false };
-    f.active = true;
+    const f: Followed = followed.get(c.name) ?? { slot: c.slot, active: false, left: false };
+    Object.assign(f, { active: true, endedAt: undefined, left: false });
     followed.set(c.name, f);
     const onLine = (stream: "stdout" | "stderr", raw: string) => {
       const event = lineEvent(c, stream, raw);
@@ -123,21 +136,32 @@ export async function followLogs(
         if (!stopped)
           emit({ kind: "error", time: nowIso(), container: c.name, message: err.message });
       })
-      .then(async () => {
+      .then(() => {
         f.active = false;
-        if (stopped) return;
-        const now = (await source.list(options.id).catch(() => [])).find((x) => x.name === c.name);
-        if (now?.state !== "running")
-          emit({
-            kind: "leave",
-            time: nowIso(),
-            slot: c.slot,
-            container: c.name,
-            state: now?.state ?? "removed",
-          });
+        f.endedAt = Date.now();
       })
       .finally(() => streams.delete(done));
     streams.add(done);
+  };
+
+  const poll = async (listed: LogContainer[]) => {
+    for (const [name, f] of followed) {
+      if (f.active || f.left || stopped) continue;
+      const c = listed.find((x) => x.name === name);
+      if (c?.state === "running") continue;
+      f.left = true;
+      const time = c ? await timeOf(name, "finishedAt") : nowIso();
+      emit({ kind: "leave", time, slot: f.slot, container: name, state: c?.state ?? "removed" });
+    }
+    for (const c of listed) {
+      const f = followed.get(c.name);
+      if (c.state !== "running" || f?.active || stopped) continue;
+      if (f && !f.left && Date.now() - (f.endedAt ?? 0) < STOPPING_MS) continue;
+      const time = await timeOf(c.name, "startedAt");
+      emit({ kind: "join", time, slot: c.slot, container: c.name, revision: c.revision });
+      // A container seen before (restarted) goes on after its last line, a new one from its first.
+      start(c, { follow: true, sinceNs: f?.lastNs === undefined ? undefined : f.lastNs + 1n });
+    }
   };
 
   const first = await source.list(options.id);
@@ -147,19 +171,10 @@ export async function followLogs(
   while (!stopped) {
     await Promise.race([stop, new Promise((r) => setTimeout(r, pollMs))]);
     if (stopped) break;
-    let listed: LogContainer[];
     try {
-      listed = await source.list(options.id);
+      await poll(await source.list(options.id));
     } catch (err) {
       emit({ kind: "error", time: nowIso(), message: (err as Error).message });
-      continue;
-    }
-    for (const c of listed) {
-      const f = followed.get(c.name);
-      if (c.state !== "running" || f?.active || stopped) continue;
-      emit({ kind: "join", time: nowIso(), slot: c.slot, container: c.name, revision: c.revision });
-      // A container seen before (restarted) goes on after its last line, a new one from its first.
-      start(c, { follow: true, sinceNs: f?.lastNs === undefined ? undefined : f.lastNs + 1n });
     }
   }
   await Promise.all(streams);
@@ -272,6 +287,17 @@ export const engineLogs: LogSource = {
       state: r.State,
       revision: revisionOf(r.Image),
     }));
+  },
+
+  async times(name) {
+    const res = await get(`/containers/${encodeURIComponent(name)}/json`);
+    const text = await body(res);
+    if (res.statusCode !== 200) return undefined;
+    const state = (JSON.parse(text) as { State?: { StartedAt?: string; FinishedAt?: string } })
+      .State;
+    // Docker's zero time for "never".
+    const real = (t?: string) => (t && !t.startsWith("0001-") ? t : undefined);
+    return { startedAt: real(state?.StartedAt), finishedAt: real(state?.FinishedAt) };
   },
 
   async read(name, query, onLine, signal) {
