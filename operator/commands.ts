@@ -1,6 +1,9 @@
 // What `npx conductor status`, `logs`, `releases` and `rollback` do, from
 // parsed arguments (main.ts) to an exit code: read the stack, ask the hosts or
 // Pulumi, print. The parts that decide and format are in their own files.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { UsageError } from "../cli/commands";
 import type { Fleet, Host, Service } from "../config/model";
 import { conductor } from "../provider/transport";
@@ -11,7 +14,7 @@ import type { LogsArgs, ReleasesArgs, RollbackArgs, StatusArgs } from "./main";
 import { pulumi, pulumiOk } from "./pulumi";
 import { formatReleases, type HostImages, imagesWhere } from "./releases";
 import { ask, describePlan, planRollback, RollbackError } from "./rollback";
-import { configFileArgs, readStack } from "./stack";
+import { configFileArgs, PROJECT_ROOT, readStack } from "./stack";
 import { fleetStatus, formatStatus } from "./status";
 
 const out = (text: string) => process.stdout.write(text);
@@ -60,10 +63,21 @@ export async function logs(args: LogsArgs): Promise<number> {
   });
 }
 
-async function history(stack: string) {
+async function history(stack: string, configFile?: string) {
   // --show-secrets: a secret value anywhere in conductor:services hides the whole key otherwise.
-  const json = await pulumiOk(["stack", "history", "--stack", stack, "--json", "--show-secrets"]);
-  return releasesOf(parseHistory(json));
+  const args = ["stack", "history", "--stack", stack, "--json", "--show-secrets"];
+  if (!configFile) return releasesOf(parseHistory(await pulumiOk(args)));
+  // `stack history` takes no --config-file: it reads the secrets salt from Pulumi.<stack>.yaml
+  // in its project directory, and writes a new one there when the file is missing. So: a
+  // directory of its own with the project file and this config file under that name.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "conductor-history-"));
+  try {
+    fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    fs.copyFileSync(path.resolve(PROJECT_ROOT, configFile), path.join(dir, `Pulumi.${stack}.yaml`));
+    return releasesOf(parseHistory(await pulumiOk(args, { cwd: dir })));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Each host's tags of the images of the services (not pinned) on it. */
@@ -83,7 +97,7 @@ function hostImages(fleet: Fleet, pinned: Record<string, string>, privateKey?: s
 export async function releases(args: ReleasesArgs): Promise<number> {
   const { fleet, privateKey, pinned } = readStack(args.stack, args.configFile);
   const [list, images] = await Promise.all([
-    history(args.stack),
+    history(args.stack, args.configFile),
     hostImages(fleet, pinned, privateKey),
   ]);
   out(formatReleases(args.stack, list, (rev) => imagesWhere(fleet, pinned, rev, images)));
@@ -94,7 +108,7 @@ export async function rollback(args: RollbackArgs): Promise<number> {
   const { fleet, pinned } = readStack(args.stack, args.configFile);
   let plan;
   try {
-    plan = planRollback(fleet, pinned, await history(args.stack), args.to);
+    plan = planRollback(fleet, pinned, await history(args.stack, args.configFile), args.to);
   } catch (e) {
     if (!(e instanceof RollbackError)) throw e;
     err(`conductor: ${e.message}\n`);

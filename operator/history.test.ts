@@ -61,6 +61,15 @@ describe("parseHistory", () => {
     ).toStrictEqual([[], ["web", "worker"]]);
   });
 
+  it("numbers the updates from the oldest where the backend records no version (the file backend)", () => {
+    const updates = [update(3, REV.c), update(2, REV.b), update(1, REV.a)].map((u) => ({
+      ...u,
+      version: 0,
+    }));
+    expect(parseHistory(history(...updates)).map((u) => u.version)).toStrictEqual([3, 2, 1]);
+    expect(previousRelease(releasesOf(parseHistory(history(...updates))))?.revision).toBe(REV.b);
+  });
+
   it("takes an empty history", () => {
     expect(parseHistory("[]")).toStrictEqual([]);
     expect(parseHistory("null")).toStrictEqual([]);

@@ -7,6 +7,7 @@
 import { REVISION } from "../protocol/rules";
 
 export interface Update {
+  /** Pulumi's version of the update; the file backend records none, then its place from the oldest (1). */
   version: number;
   /** Pulumi's words: update, refresh, destroy, ... */
   kind: string;
@@ -59,10 +60,11 @@ function servicesOf(entry: RawConfigValue | undefined): Update["services"] {
 /** Pulumi's history (newest first) as updates; anything else in it is left out. */
 export function parseHistory(json: string): Update[] {
   const raw = JSON.parse(json) as RawUpdate[] | null;
-  return (raw ?? []).map((u) => {
+  const all = raw ?? [];
+  return all.map((u, i) => {
     const revision = u.config?.["conductor:revision"]?.value;
     return {
-      version: u.version ?? 0,
+      version: u.version || all.length - i,
       kind: u.kind ?? "?",
       result: u.result ?? "?",
       startTime: u.startTime ?? "",

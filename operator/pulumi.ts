@@ -10,10 +10,13 @@ export interface PulumiResult {
 }
 
 /** Runs pulumi; `show`: its output goes straight to ours (previews, updates). */
-export function pulumi(args: string[], options: { show?: boolean } = {}): Promise<PulumiResult> {
+export function pulumi(
+  args: string[],
+  options: { show?: boolean; cwd?: string } = {},
+): Promise<PulumiResult> {
   return new Promise((resolve, reject) => {
     const child = spawn("pulumi", args, {
-      cwd: PROJECT_ROOT,
+      cwd: options.cwd ?? PROJECT_ROOT,
       stdio: ["ignore", options.show ? "inherit" : "pipe", options.show ? "inherit" : "pipe"],
     });
     let stdout = "";
@@ -25,8 +28,8 @@ export function pulumi(args: string[], options: { show?: boolean } = {}): Promis
   });
 }
 
-export async function pulumiOk(args: string[]): Promise<string> {
-  const r = await pulumi(args);
+export async function pulumiOk(args: string[], options: { cwd?: string } = {}): Promise<string> {
+  const r = await pulumi(args, options);
   if (r.code !== 0)
     throw new Error(`pulumi ${args.slice(0, 2).join(" ")} failed:\n${r.stderr.trim()}`);
   return r.stdout;
