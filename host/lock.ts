@@ -142,8 +142,10 @@ function answers(file: string): Promise<boolean> {
     });
     socket.once("error", (err: NodeJS.ErrnoException) => {
       if (err.code === "ECONNREFUSED" || err.code === "ENOENT") resolve(false);
-      else if (err.code === "EAGAIN")
-        resolve(true); // its backlog is full: it lives
+      // Its backlog is full, or it accepted and hung up first (the holder
+      // destroys every connection; under load that can beat our "connect"): it lives.
+      else if (err.code === "EAGAIN" || err.code === "ECONNRESET" || err.code === "EPIPE")
+        resolve(true);
       else reject(err);
     });
   });
