@@ -20,6 +20,13 @@ const stackOptions = {
   },
 } as const;
 
+const serviceOption = {
+  type: "string",
+  required: true,
+  value: "name",
+  description: "the service, by its name in conductor:services",
+} as const;
+
 export const OPERATOR_PROGRAM = defineProgram({
   name: "npx conductor",
   commands: {
@@ -33,12 +40,7 @@ export const OPERATOR_PROGRAM = defineProgram({
       summary: "a service's container logs from all its hosts, merged in time order",
       options: {
         ...stackOptions,
-        service: {
-          type: "string",
-          required: true,
-          value: "name",
-          description: "the service, by its name in conductor:services",
-        },
+        service: serviceOption,
         follow: {
           type: "boolean",
           short: "f",
@@ -85,12 +87,7 @@ export const OPERATOR_PROGRAM = defineProgram({
       summary: "a one-off container of a service, on one of its hosts, as if logged in there",
       options: {
         ...stackOptions,
-        service: {
-          type: "string",
-          required: true,
-          value: "name",
-          description: "the service, by its name in conductor:services",
-        },
+        service: serviceOption,
         host: { type: "string", description: "one of the service's hosts (default: the first)" },
         revision: {
           type: "string",
