@@ -1,12 +1,13 @@
 // Docker's multiplexed log stream, built by hand; the create body; exec against
 // a fake Engine. Not proven here: that the daemon frames logs this way for
 // every version, or reads these fields as meant (the e2e tests use the real one).
+// The events stream against a fake Engine: lines split across chunks, its end.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createBody, demultiplex, type execInContainer } from "./docker";
+import { createBody, demultiplex, type execInContainer, type streamEvents } from "./docker";
 
 const STDOUT = 1;
 const STDERR = 2;
@@ -170,5 +171,78 @@ describe("execInContainer, against a fake Engine on a unix socket", () => {
     expect(await exec("w", ["sleep", "30"], 200)).toEqual({ output: "" });
     expect(Date.now() - started).toBeLessThan(2000);
     expect(await died).toBe("SIGKILL");
+  });
+});
+
+describe("streamEvents, against a fake Engine on a unix socket", () => {
+  let server: http.Server;
+  let dir: string;
+  let stream: typeof streamEvents;
+  let url = "";
+  const FILTERS = { label: ["conductor.service"], event: ["die", "oom"] };
+  const die = {
+    Type: "container",
+    Action: "die",
+    Actor: {
+      ID: "c1",
+      Attributes: { name: "shop_web-0-abc", "conductor.service": "shop_web", exitCode: "137" },
+    },
+  };
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "conductor-events-"));
+    const socket = path.join(dir, "docker.sock");
+    server = http.createServer((req, res) => {
+      url = req.url ?? "";
+      res.writeHead(200, { "Content-Type": "application/json" });
+      const line = JSON.stringify(die);
+      // One event split across two writes, a second whole, then the daemon goes away.
+      res.write(line.slice(0, 20));
+      setTimeout(() => res.write(`${line.slice(20)}\n`), 20);
+      setTimeout(() => res.end(`${JSON.stringify({ ...die, Action: "oom" })}\n`), 40);
+    });
+    await new Promise<void>((r) => server.listen(socket, r));
+    process.env.CONDUCTOR_DOCKER_SOCKET = socket;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      stream = (require("./docker") as typeof import("./docker")).streamEvents;
+    });
+  });
+  afterAll(async () => {
+    delete process.env.CONDUCTOR_DOCKER_SOCKET;
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("passes each JSON line on as an event, with the filters asked for, and resolves when the daemon closes it", async () => {
+    const seen: string[] = [];
+    await stream(
+      FILTERS,
+      {
+        onOpen: () => seen.push("open"),
+        onEvent: (e) => seen.push(`${e.action} ${e.name} ${e.attributes.exitCode}`),
+      },
+      new AbortController().signal,
+    );
+    expect(seen).toEqual(["open", "die shop_web-0-abc 137", "oom shop_web-0-abc 137"]);
+    expect(JSON.parse(decodeURIComponent(url.split("filters=")[1]))).toEqual({
+      type: ["container"],
+      label: ["conductor.service"],
+      event: ["die", "oom"],
+    });
+  });
+
+  it("rejects, saying so, when the daemon cannot be reached", async () => {
+    process.env.CONDUCTOR_DOCKER_SOCKET = path.join(dir, "absent.sock");
+    let absent!: typeof streamEvents;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      absent = (require("./docker") as typeof import("./docker")).streamEvents;
+    });
+    const handlers = { onOpen: () => undefined, onEvent: () => undefined };
+    await expect(absent(FILTERS, handlers, new AbortController().signal)).rejects.toThrow(
+      /^cannot reach the Docker daemon at .*absent\.sock: /,
+    );
   });
 });

@@ -3,7 +3,7 @@
 // Why not the `docker` CLI: a service's env must reach the container without a
 // command line (ps) or Docker's env-file format (which cannot carry newlines),
 // and env names such as DOCKER_HOST must not steer the client itself. The API
-// takes env as a JSON array. Why not dockerode: we need eight calls, and it
+// takes env as a JSON array. Why not dockerode: we need a dozen calls, and it
 // would pull ssh2 and optional native modules into the single-file `conductor`
 // bundle that every host runs.
 import * as http from "node:http";
@@ -433,6 +433,96 @@ function killQuietly(pid: number): void {
   }
 }
 
+/** One container event of the Engine API's /events stream. */
+export interface DockerEvent {
+  /** die, oom, destroy, start, "health_status: unhealthy", ... */
+  action: string;
+  /** The container's name. */
+  name: string;
+  /** The container's labels (and Docker's attributes, such as exitCode). */
+  attributes: Record<string, string>;
+}
+
+export interface EventFilters {
+  /** Labels the container must carry, e.g. ["conductor.service"]. */
+  label: string[];
+  /** Actions, e.g. ["die", "oom"]. */
+  event: string[];
+}
+
+export interface EventHandlers {
+  /** The daemon answered: events from now on arrive. */
+  onOpen(): void;
+  onEvent(event: DockerEvent): void;
+}
+
+/**
+ * Follows GET /events for containers until the daemon closes the stream (it
+ * stopped, or restarts) or `signal` aborts it; resolves then, and rejects when
+ * the daemon cannot be reached or refuses. No timeout: the stream is idle
+ * for as long as nothing happens.
+ */
+export function streamEvents(
+  filters: EventFilters,
+  handlers: EventHandlers,
+  signal: AbortSignal,
+): Promise<void> {
+  const query = encodeURIComponent(JSON.stringify({ type: ["container"], ...filters }));
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener("abort", abort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const req = http.request({
+      socketPath: SOCKET,
+      method: "GET",
+      path: `/events?filters=${query}`,
+    });
+    const abort = () => {
+      req.destroy();
+      settle();
+    };
+    signal.addEventListener("abort", abort);
+    if (signal.aborted) return abort();
+    req.on("response", (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        return settle(
+          new DockerError(res.statusCode ?? 0, `docker GET /events: ${res.statusCode}`),
+        );
+      }
+      handlers.onOpen();
+      let pending = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        const lines = (pending + chunk).split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) if (line.trim()) handlers.onEvent(eventOf(line));
+      });
+      res.on("close", () => settle());
+    });
+    req.on("error", (err) =>
+      settle(new Error(`cannot reach the Docker daemon at ${SOCKET}: ${err.message}`)),
+    );
+    req.end();
+  });
+}
+
+/** One JSON line of /events (events.Message) as a DockerEvent. */
+export function eventOf(line: string): DockerEvent {
+  const m = JSON.parse(line) as {
+    Action?: string;
+    status?: string;
+    Actor?: { Attributes?: Record<string, string> };
+  };
+  const attributes = m.Actor?.Attributes ?? {};
+  return { action: m.Action ?? m.status ?? "", name: attributes.name ?? "", attributes };
+}
+
 /** The calls conductor makes, as one object: the host handlers take it as an effect (effects.ts). */
 export interface DockerClient {
   createContainer: typeof createContainer;
@@ -450,6 +540,7 @@ export interface DockerClient {
   containerLogs: typeof containerLogs;
   containerOutput: typeof containerOutput;
   execInContainer: typeof execInContainer;
+  streamEvents: typeof streamEvents;
 }
 
 export const dockerClient: DockerClient = {
@@ -468,4 +559,5 @@ export const dockerClient: DockerClient = {
   containerLogs,
   containerOutput,
   execInContainer,
+  streamEvents,
 };

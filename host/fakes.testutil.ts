@@ -10,6 +10,9 @@ import type {
   ContainerState,
   CreateOptions,
   DockerClient,
+  DockerEvent,
+  EventFilters,
+  EventHandlers,
   ExecOutcome,
   ListedContainer,
 } from "./docker";
@@ -48,9 +51,32 @@ export class FakeDocker implements DockerClient {
   });
   /** Set to make the next pull fail with this message. */
   pullError?: string;
+  /** Whether the daemon answers streamEvents; false: it rejects, as when dockerd is down. */
+  daemonUp = true;
+  /** The open events stream, if any: `emit` sends on it, `closeEvents` ends it. */
+  private events?: { filters: EventFilters; handlers: EventHandlers; end: () => void };
   private readonly exits = new Map<string, (() => void)[]>();
 
   constructor(private readonly trace: string[]) {}
+
+  /** Sends an event of container `name` on the open stream (if it passes the filters). */
+  emit(name: string, action: string, attributes: Record<string, string> = {}): void {
+    const stream = this.events;
+    const labels = { ...this.containers.get(name)?.labels, ...attributes };
+    if (!stream || !stream.filters.event.includes(action.split(":")[0])) return;
+    if (!stream.filters.label.every((l) => l in labels)) return;
+    const event: DockerEvent = { action, name, attributes: { ...labels, name } };
+    stream.handlers.onEvent(event);
+  }
+
+  /** The daemon closes the events stream (it is stopping). */
+  closeEvents(): void {
+    this.events?.end();
+  }
+
+  get eventsOpen(): boolean {
+    return this.events !== undefined;
+  }
 
   /** A container that is already there, as an earlier deploy or the supervisor left it. */
   add(name: string, status: string, labels: Record<string, string> = {}): FakeContainer {
@@ -181,6 +207,21 @@ export class FakeDocker implements DockerClient {
     const c = this.mustGet(name);
     if (c.status !== "running") throw new Error(`docker exec: container ${name} is not running`);
     return this.onExec(c, command);
+  }
+
+  streamEvents(filters: EventFilters, handlers: EventHandlers, signal: AbortSignal): Promise<void> {
+    this.trace.push(`docker events ${filters.event.join(",")}`);
+    if (!this.daemonUp) return Promise.reject(new Error("cannot reach the Docker daemon"));
+    return new Promise((resolve) => {
+      const end = () => {
+        if (this.events?.end === end) this.events = undefined;
+        signal.removeEventListener("abort", end);
+        resolve();
+      };
+      this.events = { filters, handlers, end };
+      signal.addEventListener("abort", end);
+      handlers.onOpen();
+    });
   }
 
   private mustGet(name: string): FakeContainer {

@@ -20,6 +20,13 @@ describe("decide", () => {
       { attempts: 0 },
     ],
     [
+      "forgives nothing yet when it is healthy within 5 s of the last action (a crash then still backs off)",
+      { state: "running", healthy: true },
+      memory({ failures: 1, attempts: 2, notBefore: NOW + 7_000 }), // acted 3 s ago
+      "none",
+      { failures: 0, attempts: 2, notBefore: NOW + 7_000 },
+    ],
+    [
       "recreates a missing container",
       { state: "missing" },
       memory(),

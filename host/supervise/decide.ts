@@ -37,6 +37,11 @@ export function backoffMs(attempts: number): number {
   return Math.min(BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1), BACKOFF_MAX_MS);
 }
 
+/** When the last action was taken: act() set notBefore that long after it. */
+function actedAt(memory: Memory): number {
+  return memory.notBefore - backoffMs(memory.attempts);
+}
+
 export interface Decision {
   action: Action;
   memory: Memory;
@@ -44,10 +49,17 @@ export interface Decision {
 
 export function decide(observed: Observed, memory: Memory, now: number): Decision {
   if (observed.state === "running" && observed.healthy !== false) {
-    // Healthy (or running, without a health check): all is forgiven.
+    // Healthy (or running, without a health check): all is forgiven, once it
+    // has stayed up BACKOFF_BASE_MS since the last action. Until then a crash
+    // (which Docker's events report at once) still waits out the back-off: a
+    // container that crashes 3 s after each start backs off, and none is
+    // repaired more often than every 5 s.
+    const settled = memory.attempts === 0 || now >= actedAt(memory) + BACKOFF_BASE_MS;
     return {
       action: { kind: "none" },
-      memory: { ...memory, failures: 0, attempts: 0, notBefore: 0 },
+      memory: settled
+        ? { ...memory, failures: 0, attempts: 0, notBefore: 0 }
+        : { ...memory, failures: 0 },
     };
   }
   if (observed.state === "running") return unhealthy(memory, now);

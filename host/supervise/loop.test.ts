@@ -370,3 +370,136 @@ describe("conductor supervise", () => {
     expect(host.store.readSupervisorPid().status).toBe("missing");
   });
 });
+
+describe("conductor supervise between passes", () => {
+  /**
+   * Runs the supervisor until `endMs` after START, calling `at(ms)` before
+   * each of its 100 ms sleeps (the fake clock moves only when slept on).
+   */
+  async function superviseUntil(endMs: number, at: (ms: number) => void = () => undefined) {
+    const sleep = host.fx.clock.sleep;
+    host.fx.clock.sleep = async (ms) => {
+      const t = host.clock.now - START;
+      at(t);
+      if (t >= endMs) host.processes.signalHandlers.get("SIGTERM")?.("SIGTERM");
+      return sleep(ms);
+    };
+    expect(await supervise(false, host.logLine, host.fx)).toBe(0);
+  }
+  /** When W0 was started, ms after START. */
+  const startsOfW0 = () => {
+    const starts: number[] = [];
+    host.docker.onStart = (c) => void (c.name === W0 && starts.push(host.clock.now - START));
+    return starts;
+  };
+  const once = (f: () => void) => {
+    let done = false;
+    return () => void (!done && (done = true) && f());
+  };
+  const kill = (name: string) => {
+    host.docker.exit(name, 137);
+    host.docker.emit(name, "die", { exitCode: "137" });
+  };
+
+  it("starts a killed container on its die event, without waiting for the pass", async () => {
+    const starts = startsOfW0();
+    const killAt1s = once(() => kill(W0));
+    await superviseUntil(3_000, (t) => t >= 1_000 && killAt1s());
+    expect(starts).toEqual([1_100]);
+    expect(host.log).toContain(
+      `${WEB} ${W0}: start (container stopped; attempt 1, next no sooner than 5s from now)`,
+    );
+    expect(host.docker.eventsOpen).toBe(false); // closed when it stopped
+  });
+
+  it("still repairs one container no more often than every 5 s, even when it was healthy meanwhile", async () => {
+    const starts = startsOfW0();
+    const first = once(() => kill(W0));
+    const second = once(() => kill(W0));
+    await superviseUntil(12_000, (t) => {
+      if (t >= 1_000) first();
+      if (t >= 5_500) second(); // after the pass at 5 s found it healthy
+    });
+    expect(starts).toEqual([1_100, 6_100]);
+  });
+
+  it("backs off a container that crashes soon after each start, forever", async () => {
+    const starts = startsOfW0();
+    host.docker.onStart = (c) => {
+      if (c.name !== W0) return;
+      starts.push(host.clock.now - START);
+      crashAt = host.clock.now - START + 3_000;
+    };
+    let crashAt = 1_000;
+    await superviseUntil(80_000, (t) => {
+      if (t < crashAt) return;
+      crashAt = Infinity;
+      kill(W0);
+    });
+    // 5, 10, 20, 40 s apart: the passes that saw it running (3 s of each) forgave nothing.
+    expect(starts).toEqual([1_100, 6_100, 16_100, 36_100, 76_100]);
+  });
+
+  it("leaves a paused service's container alone on its event", async () => {
+    host.store.pause(WEB, new Date(START));
+    const starts = startsOfW0();
+    const killAt1s = once(() => kill(W0));
+    await superviseUntil(12_000, (t) => t >= 1_000 && killAt1s());
+    expect(starts).toEqual([]);
+  });
+
+  it("passes at once when woken (conductor resume)", async () => {
+    const passes: number[] = [];
+    const inspect = host.docker.inspectContainer.bind(host.docker);
+    host.docker.inspectContainer = (name) => {
+      if (name === A0) passes.push(host.clock.now - START);
+      return inspect(name);
+    };
+    const wake = once(() => host.processes.signalHandlers.get("SIGUSR2")!("SIGUSR2"));
+    await superviseUntil(8_000, (t) => t >= 2_000 && wake());
+    expect(passes).toEqual([0, 2_100, 7_100]);
+  });
+
+  it("survives the daemon going away: reconnects with a bounded delay, and passes at once when it answers again", async () => {
+    const opens: number[] = [];
+    const stream = host.docker.streamEvents.bind(host.docker);
+    host.docker.streamEvents = (filters, handlers, signal) => {
+      opens.push(host.clock.now - START);
+      return stream(filters, handlers, signal);
+    };
+    const away = once(() => {
+      host.docker.daemonUp = false;
+      host.docker.closeEvents();
+    });
+    let backAt = 0;
+    const back = once(() => {
+      backAt = host.clock.now - START;
+      host.docker.daemonUp = true;
+      // A restarted daemon has stopped every container, and said nothing of it.
+      host.docker.containers.get(W0)!.status = "exited";
+    });
+    const starts = startsOfW0();
+    await superviseUntil(30_000, (t) => {
+      if (t >= 1_000) away();
+      if (t >= 20_000) back();
+    });
+    // Delays of 0.5 s doubling to 5 s (the fake clock also moves with the
+    // passes' sleeps meanwhile); none after it answered.
+    const gaps = opens.slice(2).map((t, i) => t - opens[i + 1]);
+    expect(gaps.length).toBeGreaterThan(3);
+    expect(gaps.length).toBeLessThan(10);
+    expect(gaps.every((g, i) => g >= 500 && g <= 5_100 && g >= (gaps[i - 1] ?? 0) - 100)).toBe(
+      true,
+    );
+    expect(opens.at(-1)! - backAt).toBeLessThanOrEqual(5_000);
+    expect(host.log.filter((l) => l.startsWith("docker events"))).toEqual([
+      "docker events: the daemon closed the events stream; reconnecting (every 5s at most), passes go on meanwhile",
+      expect.stringMatching(
+        /^docker events: the daemon answers again \(\d+\.\ds after it went away\); checking every container now$/,
+      ),
+    ]);
+    // The pass the reconnect set off started the container its restart had stopped.
+    expect(starts).toHaveLength(1);
+    expect(starts[0] - opens.at(-1)!).toBeLessThanOrEqual(100);
+  });
+});

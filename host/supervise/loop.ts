@@ -6,10 +6,19 @@
 import { createAndStart, healthCheckOf, oomOf, type StartEffects } from "../container";
 import { type HostEffects, hostEffects, type Log } from "../effects";
 import { StoreError } from "../files";
-import { type ContainerRecord, type ContainerStatus, LOCKS, type ReleaseRecord } from "../store";
+import {
+  type ContainerRecord,
+  type ContainerStatus,
+  LABELS,
+  LOCKS,
+  type ReleaseRecord,
+} from "../store";
 import { type Action, decide, freshMemory, type Observed } from "./decide";
+import { watchEvents } from "./events";
 
 export const PASS_INTERVAL_MS = 5_000;
+/** The signal that makes a running supervisor pass at once (`conductor resume` sends it). */
+export const WAKE_SIGNAL = "SIGUSR2";
 
 export type { ContainerStatus } from "../store";
 
@@ -19,11 +28,16 @@ export type SupervisorMemory = Map<string, ContainerStatus>;
 export type SuperviseEffects = StartEffects &
   Pick<HostEffects, "store" | "probe" | "clock" | "processes">;
 
-async function observe(record: ContainerRecord, fx: SuperviseEffects): Promise<Observed> {
+/** What Docker shows; a running container is probed only on a pass (`probe`). */
+async function observe(
+  record: ContainerRecord,
+  probe: boolean,
+  fx: SuperviseEffects,
+): Promise<Observed> {
   const state = await fx.docker.inspectContainer(record.name);
   if (!state) return { state: "missing" };
   if (state.status !== "running") return { state: "stopped", oom: oomOf(state, record.spec) };
-  const check = healthCheckOf(record.spec, record.name, record.hostPort, fx);
+  const check = probe && healthCheckOf(record.spec, record.name, record.hostPort, fx);
   if (!check) return { state: "running", healthy: undefined };
   return { state: "running", healthy: (await check.probe()).healthy };
 }
@@ -49,10 +63,19 @@ async function perform(action: Action, record: ContainerRecord, fx: SuperviseEff
   }
 }
 
+/**
+ * Why a container is looked at: on a pass, everything, health included; on
+ * an event (or the end of its back-off), only whether it runs: health
+ * failures are counted once a pass, and a running container is left to the
+ * next pass to forgive.
+ */
+type Trigger = "pass" | "event";
+
 /** One container, under its service's lock, so it never races a deploy that stops it. */
 async function superviseContainer(
   serviceId: string,
   name: string,
+  trigger: Trigger,
   memory: SupervisorMemory,
   log: Log,
   fx: SuperviseEffects,
@@ -64,7 +87,11 @@ async function superviseContainer(
     if (read.status !== "ok") return log(`${serviceId} ${name}: not supervised: ${read.message}`);
     const record = read.value;
     const before = memory.get(name) ?? { serviceId, memory: freshMemory(), observed: "missing" };
-    const observed = await observe(record, fx);
+    const observed = await observe(record, trigger === "pass", fx);
+    if (trigger === "event" && observed.state === "running") {
+      memory.set(name, { ...before, observed: "running" });
+      return;
+    }
     const decision = decide(observed, before.memory, fx.clock.now());
     const status: ContainerStatus = {
       serviceId,
@@ -116,7 +143,7 @@ async function superviseService(
   // one a deploy is still starting, or stopping.
   for (const name of release.containers.filter((n) => recorded.has(n))) {
     wanted.add(name);
-    await superviseContainer(release.serviceId, name, memory, log, fx);
+    await superviseContainer(release.serviceId, name, "pass", memory, log, fx);
   }
 }
 
@@ -153,6 +180,77 @@ export async function superviseOnce(
 }
 
 /**
+ * One container at once, after a Docker event or at the end of its back-off:
+ * only one of a supervised, unpaused service's released containers, like a
+ * pass (decide.ts still keeps actions 5 s apart and backs off).
+ */
+export async function superviseContainerNow(
+  serviceId: string,
+  name: string,
+  memory: SupervisorMemory,
+  log: Log,
+  fx: SuperviseEffects = hostEffects(),
+): Promise<void> {
+  const release = fx.store.readRelease(serviceId);
+  if (release.status !== "ok" || !release.value.supervise) return;
+  if (!release.value.containers.includes(name) || fx.store.isPaused(serviceId)) return;
+  await superviseContainer(serviceId, name, "event", memory, log, fx);
+}
+
+/** Containers that were down when last seen and whose back-off is over: checked again now. */
+function dueContainers(memory: SupervisorMemory, now: number): [string, string][] {
+  return [...memory]
+    .filter(
+      ([, s]) => s.observed !== "running" && s.memory.notBefore > 0 && s.memory.notBefore <= now,
+    )
+    .map(([name, s]) => [name, s.serviceId]);
+}
+
+/** Between passes: events queued, back-offs ending, a wake-up (SIGUSR2, the daemon back). */
+interface Wakeups {
+  /** Container name -> service id, from Docker's events. */
+  events: Map<string, string>;
+  passNow: boolean;
+  stopping: boolean;
+  /** A check failed (the daemon away?): no more until the next pass, so no tight loop. */
+  checkFailed: boolean;
+}
+
+async function checkBetweenPasses(
+  wake: Wakeups,
+  memory: SupervisorMemory,
+  log: Log,
+  fx: SuperviseEffects,
+): Promise<void> {
+  if (wake.checkFailed) return wake.events.clear();
+  const due = [...wake.events, ...dueContainers(memory, fx.clock.now())];
+  wake.events.clear();
+  for (const [name, serviceId] of new Map(due)) {
+    try {
+      await superviseContainerNow(serviceId, name, memory, log, fx);
+    } catch (err) {
+      log(`${serviceId} ${name}: check failed: ${(err as Error).message}; next at the next pass`);
+      wake.checkFailed = true;
+      return;
+    }
+  }
+}
+
+/** Passes every PASS_INTERVAL_MS, and checks in between as events and wake-ups say. */
+async function runPasses(wake: Wakeups, memory: SupervisorMemory, log: Log, fx: SuperviseEffects) {
+  do {
+    const started = fx.clock.now();
+    wake.passNow = false;
+    wake.checkFailed = false;
+    await superviseOnce(memory, log, fx).catch((err: Error) => log(`pass failed: ${err.message}`));
+    while (!wake.stopping && !wake.passNow && fx.clock.now() < started + PASS_INTERVAL_MS) {
+      await checkBetweenPasses(wake, memory, log, fx);
+      await fx.clock.sleep(100);
+    }
+  } while (!wake.stopping);
+}
+
+/**
  * Runs passes until SIGTERM or SIGINT (then finishes the pass and releases
  * its lock), one supervisor per host: a second one exits.
  */
@@ -163,20 +261,30 @@ export async function supervise(
 ): Promise<number> {
   const ran = await fx.locks.tryHold(LOCKS.supervisor, async () => {
     const memory: SupervisorMemory = new Map();
-    let stopping = once;
-    const stopListening = fx.processes.onSignals(["SIGTERM", "SIGINT"], () => (stopping = true));
+    const wake: Wakeups = { events: new Map(), passNow: false, stopping: once, checkFailed: false };
+    const stopListening = fx.processes.onSignals(["SIGTERM", "SIGINT"], () => {
+      wake.stopping = true;
+    });
+    // `conductor resume` asks for a pass now (SIGUSR1 would start Node's inspector).
+    const stopWaking = fx.processes.onSignals([WAKE_SIGNAL], () => (wake.passNow = true));
     fx.store.writeSupervisorPid(fx.processes.pid);
     log(`supervising (pid ${fx.processes.pid})`);
-    try {
-      do {
-        const started = fx.clock.now();
-        await superviseOnce(memory, log, fx).catch((err: Error) =>
-          log(`pass failed: ${err.message}`),
+    const stopWatching = once
+      ? async () => undefined
+      : watchEvents(
+          {
+            onEvent: (e) => wake.events.set(e.name, e.attributes[LABELS.service]),
+            onReconnect: () => (wake.passNow = true),
+          },
+          log,
+          fx,
         );
-        while (!stopping && fx.clock.now() < started + PASS_INTERVAL_MS) await fx.clock.sleep(100);
-      } while (!stopping);
+    try {
+      await runPasses(wake, memory, log, fx);
     } finally {
       stopListening();
+      stopWaking();
+      await stopWatching();
     }
     if (!once) {
       fx.store.removeSupervisorPid();

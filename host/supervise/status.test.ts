@@ -202,8 +202,18 @@ describe("pause and resume", () => {
     );
     expect(host.store.isPaused(WEB)).toBe(true);
     expect(fs.readFileSync(host.store.pausedFile(WEB), "utf8")).toBe("2026-11-26T08:00:00.000Z\n");
-    expect(resume(WEB, host.fx)).toBe(`${WEB}: supervised again`);
+    expect(resume(WEB, host.fx)).toBe(
+      `${WEB}: supervised again (no conductor supervise runs on this host)`,
+    );
     expect(host.store.isPaused(WEB)).toBe(false);
+  });
+
+  it("resume wakes the running supervisor, which passes at once", () => {
+    host.processes.table.set(812, ["/usr/bin/node", "/usr/local/bin/conductor", "supervise"]);
+    host.store.writeSupervisorPid(812);
+    pause(WEB, host.fx);
+    expect(resume(WEB, host.fx)).toBe(`${WEB}: supervised again`);
+    expect(host.trace).toContain("kill 812 SIGUSR2");
   });
 
   it("refuses an id that is not deployed, listing those that are", () => {

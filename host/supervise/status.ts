@@ -3,6 +3,8 @@ import { type HostEffects, hostEffects } from "../effects";
 import { type Fault, StoreError } from "../files";
 import { readRelease } from "../run";
 import type { ContainerRecord, ContainerStatus, HostStore, ReleaseRecord } from "../store";
+import { type DaemonEffects, runningSupervisor } from "./daemon";
+import { WAKE_SIGNAL } from "./loop";
 
 export interface ServiceStatus {
   id: string;
@@ -177,8 +179,17 @@ export function pause(
   return `${id}: paused; conductor supervise leaves it alone until \`conductor resume ${id}\``;
 }
 
-export function resume(id: string, fx: Pick<HostEffects, "store"> = hostEffects()): string {
+/** Clears the pause and wakes the running supervisor, which passes at once. */
+export function resume(id: string, fx: DaemonEffects = hostEffects()): string {
   readRelease(id, fx.store);
   fx.store.resume(id);
+  const pid = runningSupervisor(fx);
+  if (pid === undefined)
+    return `${id}: supervised again (no conductor supervise runs on this host)`;
+  try {
+    fx.processes.kill(pid, WAKE_SIGNAL);
+  } catch {
+    // it exited meanwhile: the next one passes at its start
+  }
   return `${id}: supervised again`;
 }
