@@ -382,3 +382,45 @@ describe("deployFleet with a worker that sets every runtime field", () => {
     });
   });
 });
+
+describe("deployFleet with a predeploy", () => {
+  const PREDEPLOY = "fleet:index:Predeploy";
+  let resources: Map<string, Registered>;
+
+  beforeAll(async () => {
+    const input = fleetInput(["conductor:services"]);
+    const services = input.services as Record<string, Record<string, unknown>>;
+    services.web = { ...services.web, predeploy: { command: ["bin/rails", "db:migrate"] } };
+    ({ resources } = await deploy(input));
+  });
+
+  it("runs it once, on the service's first host, with the env secret and the 10m default timeout", () => {
+    const predeploys = [...resources.keys()].filter((k) => k.startsWith(`${PREDEPLOY}::`));
+    expect(predeploys).toEqual([key(PREDEPLOY, "web-predeploy")]);
+    const { inputs, parent } = resources.get(key(PREDEPLOY, "web-predeploy"))!;
+    expect(parent).toBe(key(SERVICE, "web"));
+    expect(inputs).toStrictEqual({
+      connection: LOCAL,
+      serviceId: "shop_web_dev",
+      image: WEB_IMAGE,
+      revision: SHA,
+      env: secret(WEB_ENV),
+      command: ["bin/rails", "db:migrate"],
+      timeoutMs: 600_000,
+    });
+  });
+
+  it("runs it after the first host's image, and every container, nginx site and release of the service after it", () => {
+    const dependsOn = (name: string, type = CONTAINER) => resources.get(key(type, name))?.dependsOn;
+    const pre = key(PREDEPLOY, "web-predeploy");
+    expect(dependsOn("web-predeploy", PREDEPLOY)).toEqual([
+      key(AGENT, "local"),
+      key(IMAGE, "web-local-image"),
+    ]);
+    for (const c of ["web-local-0", "web-local-1", "web-app-1-0", "web-app-1-1"])
+      expect(dependsOn(c)).toContain(pre);
+    for (const r of ["web-local-release", "web-app-1-release"])
+      expect(dependsOn(r, RELEASE)).toContain(pre);
+    expect(dependsOn("worker-app-1-0")).not.toContain(pre);
+  });
+});

@@ -2,7 +2,7 @@
 // creates on a host. Each registers its inputs; outputs come back from the host.
 import * as pulumi from "@pulumi/pulumi";
 import { RESOURCE_TYPES } from "../protocol/names";
-import type { ContainerSpec } from "../protocol/requests";
+import type { ContainerSpec, PredeployRequest } from "../protocol/requests";
 import type { Connection } from "../protocol/connection";
 
 export interface AgentArgs {
@@ -108,5 +108,22 @@ export class CronFile extends pulumi.CustomResource {
 
   constructor(name: string, args: CronFileArgs, opts?: pulumi.CustomResourceOptions) {
     super(RESOURCE_TYPES.cronFile, name, { ...args, jobs: undefined }, opts);
+  }
+}
+
+/** What the Predeploy resource registers: the protocol's request, env possibly secret. */
+export type PredeployArgs = Omit<PredeployRequest, "env"> & {
+  connection: pulumi.Input<Connection>;
+  env: pulumi.Input<PredeployRequest["env"]>;
+};
+
+/**
+ * The service's predeploy command, run on one host when the revision changes,
+ * before any new container of the service starts. Pulumi records it only once
+ * it succeeded, so an `up` killed while it ran runs it again.
+ */
+export class Predeploy extends pulumi.CustomResource {
+  constructor(name: string, args: PredeployArgs, opts?: pulumi.CustomResourceOptions) {
+    super(RESOURCE_TYPES.predeploy, name, args, opts);
   }
 }

@@ -5,7 +5,7 @@ import type { z } from "zod";
 import type { runtimeShape } from "../protocol/requests";
 import type { Host } from "./host";
 import { renderNginxSite } from "./nginx-config";
-import { Container, CronFile, Image, NginxSite, Release } from "./resources";
+import { Container, CronFile, Image, NginxSite, Predeploy, Release } from "./resources";
 
 export interface ServiceArgs {
   service: ServiceConfig;
@@ -34,7 +34,9 @@ type EveryRuntimeField = {
  * release, which stops the service's other containers.
  *
  * Order, all by dependencies (README: "What a deploy does"): the image is on
- * every host of the service before any of its new containers starts; every new
+ * every host of the service before any of its new containers starts; the
+ * predeploy command, if any, runs on the first host once the image is there,
+ * and before any of the service's other resources changes; every new
  * container of the service, on every host, is healthy before any host's nginx changes (a host
  * that fails leaves the others serving the old release too); then the cron
  * file; then the release, which stops the old containers; Pulumi's deletes of
@@ -42,8 +44,8 @@ type EveryRuntimeField = {
  */
 export class Service extends pulumi.ComponentResource {
   readonly containers: Container[] = [];
-  /** The image on each of its hosts: what the cron file and the release run too. */
-  private images: Image[] = [];
+  /** What every other resource of the service waits for: the image on each host (the cron file and the release run it too) and the predeploy. */
+  private before: (Image | Predeploy)[] = [];
   /** The service's env, a secret Output when conductor:services is secret. */
   private readonly env: pulumi.Input<Record<string, string>>;
 
@@ -59,11 +61,14 @@ export class Service extends pulumi.ComponentResource {
     const images = hosts.map(({ hostName, host }) =>
       this.imageOn(host, hostName, service, args.registry),
     );
-    this.images = images;
+    const first = hosts[0];
+    const predeploy =
+      service.predeploy && first && this.predeployOn(first.host, service, images[0]);
+    this.before = [...images, ...(predeploy ? [predeploy] : [])];
     const onHost = hosts.map(({ hostName, host }) => ({
       hostName,
       host,
-      containers: this.containersOn(host, hostName, service, images),
+      containers: this.containersOn(host, hostName, service),
     }));
     this.containers = onHost.flatMap((h) => h.containers);
     for (const { hostName, host, containers } of onHost) {
@@ -92,12 +97,25 @@ export class Service extends pulumi.ComponentResource {
     );
   }
 
-  private containersOn(
-    host: Host,
-    hostName: string,
-    service: ServiceConfig,
-    images: Image[],
-  ): Container[] {
+  /** On the first host, after its image: a failure stops the service's deploy before anything else of it. */
+  private predeployOn(host: Host, service: ServiceConfig, image: Image): Predeploy {
+    return new Predeploy(
+      childNames.predeploy(service.name),
+      {
+        connection: host.connection,
+        serviceId: service.id,
+        image: service.image,
+        revision: service.revision,
+        env: this.env,
+        command: service.predeploy!.command,
+        timeoutMs: service.predeploy!.timeoutMs,
+        ...runtimeOf(service),
+      },
+      { parent: this, dependsOn: [host.agent, image] },
+    );
+  }
+
+  private containersOn(host: Host, hostName: string, service: ServiceConfig): Container[] {
     const env = this.env;
     return Array.from(
       { length: service.replicas },
@@ -121,7 +139,7 @@ export class Service extends pulumi.ComponentResource {
             ...runtimeOf(service),
             logging: service.logging,
           },
-          { parent: this, dependsOn: [host.agent, ...images] },
+          { parent: this, dependsOn: [host.agent, ...this.before] },
         ),
     );
   }
@@ -163,7 +181,7 @@ export class Service extends pulumi.ComponentResource {
       {
         parent: this,
         // The images too: a service with no containers (cron only) has nothing else to wait for.
-        dependsOn: [host.agent, ...this.images, ...this.containers, ...(site ? [site] : [])],
+        dependsOn: [host.agent, ...this.before, ...this.containers, ...(site ? [site] : [])],
       },
     );
   }
@@ -192,7 +210,7 @@ export class Service extends pulumi.ComponentResource {
         parent: this,
         dependsOn: [
           host.agent,
-          ...this.images,
+          ...this.before,
           ...this.containers,
           ...before.filter((r) => r !== undefined),
         ],

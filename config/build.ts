@@ -70,6 +70,9 @@ function toService(
     env: s.env ?? {},
     envIsSecret: fleet.envIsSecret,
     ...(s.cron && { cron: { generate: s.cron.generate, allowOverlap: s.cron.allowOverlap } }),
+    ...(s.predeploy && {
+      predeploy: { command: s.predeploy.command, timeoutMs: s.predeploy.timeout },
+    }),
     supervise: s.supervise,
     ...(s.healthCheck && { healthCheck: toCommandCheck(s.healthCheck) }),
     ...(s.volumes && { volumes: s.volumes }),

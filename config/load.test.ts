@@ -13,7 +13,7 @@ function problems(input: RawFleetInput): string[] {
 const secretServices = { secretKeys: new Set(["conductor:services"]) };
 const NAME_RULE = `lowercase letters, digits and "-", starting with a letter or digit`;
 const KEYS =
-  "image, revision, command, hosts, replicas, http, healthCheck, stopTimeout, stopSignal, env, volumes, resources, logging, user, labels, cron, supervise";
+  "image, revision, command, hosts, replicas, http, healthCheck, stopTimeout, stopSignal, env, volumes, resources, logging, user, labels, cron, predeploy, supervise";
 const POSITIVE = `expected a duration from 1ms to 24d such as "500ms", "2s" or "1m"`;
 const NO_TAG = "(conductor deploys <image>:<revision>)";
 
@@ -205,6 +205,19 @@ describe("loadFleet rejects", () => {
       "cron allowOverlap as a word",
       withApp({ cron: { generate: ["bin/cron"], allowOverlap: "yes" } }),
       [`conductor:services.app.cron.allowOverlap: expected true or false, got "yes"`],
+    ],
+    [
+      "predeploy without command",
+      withApp({ predeploy: { timeout: "5m" } }),
+      ["conductor:services.app.predeploy.command: required"],
+    ],
+    [
+      "predeploy with an empty command and a timeout without unit",
+      withApp({ predeploy: { command: [], timeout: 600 } }),
+      [
+        "conductor:services.app.predeploy.command: expected a non-empty list of strings such as [bin/rails, db:migrate], got []",
+        `conductor:services.app.predeploy.timeout: ${POSITIVE}, got 600`,
+      ],
     ],
     [
       "supervise as a word",
@@ -481,6 +494,16 @@ describe("loadFleet accepts", () => {
       ],
     };
     expect(loadFleet(specInput())).toEqual({ ok: true, fleet: expected });
+  });
+
+  it("a predeploy command with its timeout in milliseconds", () => {
+    const result = loadFleet(
+      withApp({ predeploy: { command: ["bin/rails", "db:migrate"], timeout: "2m" } }),
+    );
+    expect(result.ok && result.fleet.services[0].predeploy).toEqual({
+      command: ["bin/rails", "db:migrate"],
+      timeoutMs: 120_000,
+    });
   });
 
   it("a minimal dev config: the local host, the project as app, defaults everywhere", () => {

@@ -98,6 +98,12 @@ export interface Cron {
   allowOverlap: boolean;
 }
 
+/** Run once per new revision, before any of its containers starts (README: "Migrations (predeploy)"). */
+export interface Predeploy {
+  command: string[];
+  timeoutMs: number;
+}
+
 export interface Service {
   /** The key under conductor:services. */
   name: string;
@@ -117,6 +123,7 @@ export interface Service {
   /** conductor:services is a secret key, so no env value may be shown. */
   envIsSecret: boolean;
   cron?: Cron;
+  predeploy?: Predeploy;
   supervise: boolean;
   /** Services without http only. */
   healthCheck?: CommandCheck;

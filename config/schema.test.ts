@@ -62,6 +62,12 @@ describe("serviceSchema", () => {
     });
   });
 
+  it("gives predeploy a 10m timeout unless set", () => {
+    expect(
+      service({ image: "a", predeploy: { command: ["bin/rails", "db:migrate"] } }),
+    ).toMatchObject({ predeploy: { command: ["bin/rails", "db:migrate"], timeout: 600_000 } });
+  });
+
   it.each<[unknown, string]>([
     ["production", "production"],
     [3000, "3000"],

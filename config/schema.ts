@@ -36,6 +36,8 @@ export const DEFAULTS = {
   },
   nginx: { listen: 80, serverName: "_" },
   allowOverlap: false,
+  /** A migration on a large table can take minutes; a hung one should not hold the deploy for ever. */
+  predeployTimeoutMs: ms("10m"),
   supervise: true,
   /** With the json-file driver and no options given: rotate (protocol/requests.ts says why). */
   logging: DEFAULT_LOGGING,
@@ -174,6 +176,14 @@ const cronSchema = strict(
     allowOverlap: flag.default(DEFAULTS.allowOverlap),
   },
   "{ generate: [bin/generate-cron] }",
+);
+
+const predeploySchema = strict(
+  {
+    command: list(arg, "expected a non-empty list of strings such as [bin/rails, db:migrate]"),
+    timeout: duration(1).default(DEFAULTS.predeployTimeoutMs),
+  },
+  "{ command: [bin/rails, db:migrate] }",
 );
 
 const envValue = z
@@ -396,6 +406,7 @@ export const serviceShape = {
   user: userSchema.optional(),
   labels: labelsSchema.optional(),
   cron: cronSchema.optional(),
+  predeploy: predeploySchema.optional(),
   supervise: flag.default(DEFAULTS.supervise),
 };
 

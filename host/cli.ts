@@ -27,6 +27,10 @@ const deployCommands = {
   "release remove": { summary: "remove a service's release record", section: DEPLOY },
   "cron install": { summary: "install a service's cron file from generate-cron", section: DEPLOY },
   "cron remove": { summary: "remove a service's cron file", section: DEPLOY },
+  "predeploy run": {
+    summary: "run a service's predeploy command in its new revision",
+    section: DEPLOY,
+  },
   "status report": { summary: "every service's status, for npx conductor status", section: READ },
   "image list": { summary: "the tags of an image here, for npx conductor releases", section: READ },
 } as const satisfies Record<HostCommand, { summary: string; section: string }>;

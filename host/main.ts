@@ -7,6 +7,7 @@ import { imagePull } from "./image";
 import { logsCommand } from "./logs";
 import { imageList, statusReport } from "./report";
 import { nginxApply, nginxRemove } from "./nginx";
+import { predeployRun } from "./predeploy";
 import { UsageError as CommandLineError } from "../cli/commands";
 import { parseCommandLine, type SuperviseMode } from "./cli";
 import { cronInstall, cronRemove } from "./cron";
@@ -40,6 +41,7 @@ const requestHandlers: {
   "release remove": releaseRemove,
   "cron install": cronInstall,
   "cron remove": cronRemove,
+  "predeploy run": predeployRun,
   "status report": statusReport,
   "image list": imageList,
 };

@@ -14,6 +14,7 @@ export const RESOURCE_TYPES = {
   cronFile: "fleet:index:CronFile",
   image: "fleet:index:Image",
   nginxSite: "fleet:index:NginxSite",
+  predeploy: "fleet:index:Predeploy",
   release: "fleet:index:Release",
 } as const;
 
@@ -29,6 +30,8 @@ export const childNames = {
   nginxSite: (service: string, host: string) => `${service}-${host}-nginx`,
   cronFile: (service: string, host: string) => `${service}-${host}-cron`,
   release: (service: string, host: string) => `${service}-${host}-release`,
+  /** One per service, not per host: moving it to another host does not run it again. */
+  predeploy: (service: string) => `${service}-predeploy`,
 };
 
 /** The host part of a child's name (host names may hold "-", parts never do). */

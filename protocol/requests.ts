@@ -188,6 +188,25 @@ export type ImagePullRequest = z.infer<typeof imagePullRequest>;
 
 export const imagePulled = z.strictObject({ pulled: z.boolean() });
 
+/**
+ * The service's predeploy command (README: "Migrations (predeploy)"), run in
+ * a throwaway container of the new revision with the service's env and
+ * runtime, killed at `timeoutMs`.
+ */
+export const predeployRequest = z.strictObject({
+  serviceId,
+  image: repository,
+  revision,
+  env,
+  command: argv.min(1),
+  timeoutMs: milliseconds.min(1),
+  ...runtimeShape,
+});
+export type PredeployRequest = z.infer<typeof predeployRequest>;
+
+/** The last lines of what it printed, stdout and stderr. */
+export const predeployRan = z.strictObject({ output: z.string() });
+
 /** The answer of commands that only report success. */
 export const done = z.strictObject({});
 
@@ -239,6 +258,7 @@ export const HOST_COMMANDS = {
   "release remove": { request: serviceRequest, answer: done },
   "cron install": { request: cronInstallRequest, answer: cronInstalled },
   "cron remove": { request: serviceRequest, answer: done },
+  "predeploy run": { request: predeployRequest, answer: predeployRan },
   "status report": { request: done, answer: statusReport },
   "image list": { request: imageListRequest, answer: imageList },
 } as const;

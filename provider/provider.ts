@@ -9,6 +9,7 @@ import { containerHandler } from "./resources/container";
 import { cronFileHandler } from "./resources/cron-file";
 import { imageHandler } from "./resources/image";
 import { nginxSiteHandler } from "./resources/nginx-site";
+import { predeployHandler } from "./resources/predeploy";
 import { releaseHandler } from "./resources/release";
 import type { ResourceHandler } from "./resources/types";
 import { type RunOnHost, runOnHost } from "./transport";
@@ -21,6 +22,7 @@ const handlers: Record<ResourceType, ResourceHandler> = {
   [RESOURCE_TYPES.cronFile]: cronFileHandler,
   [RESOURCE_TYPES.image]: imageHandler,
   [RESOURCE_TYPES.nginxSite]: nginxSiteHandler,
+  [RESOURCE_TYPES.predeploy]: predeployHandler,
   [RESOURCE_TYPES.release]: releaseHandler,
 };
 
