@@ -32,6 +32,10 @@ const LAYERS = {
     why: "operator/ reads config and reaches hosts like the deploy",
   },
   ci: { may: ["protocol"], why: "ci/ reads previews: it may import only protocol/ names" },
+  policy: {
+    may: ["protocol"],
+    why: "policy/ is loaded alone by the CLI: it reads the program's facts through protocol/ only",
+  },
 };
 const ALL = [...Object.keys(LAYERS), "tooling", "index"];
 

@@ -3,6 +3,7 @@
 // new containers -> health -> nginx -> old containers stopped.
 import * as pulumi from "@pulumi/pulumi";
 import { deployFleet } from "./components/fleet";
+import { policyFacts } from "./components/policy-facts";
 import { formatIssues, loadFleet } from "./config/load";
 import { buildHostBundle } from "./tooling/host-bundle";
 
@@ -28,7 +29,7 @@ function namespaceKeys(): string[] {
 function readFleet() {
   const config = new pulumi.Config(NAMESPACE);
   const keys = ["app", "revision", "hosts", "services", "registries"];
-  const result = loadFleet({
+  const input = {
     project: pulumi.getProject(),
     stack: pulumi.getStack(),
     app: config.get("app"),
@@ -38,17 +39,24 @@ function readFleet() {
     registries: config.getObject("registries"),
     keys: namespaceKeys(),
     secretKeys: new Set(keys.map((k) => `${NAMESPACE}:${k}`).filter(isSecretKey)),
-  });
+  };
+  const result = loadFleet(input);
   // RunError: the message is the whole story, no stack trace.
   if (!result.ok) throw new pulumi.RunError(formatIssues(result.issues));
-  return result.fleet;
+  const facts = policyFacts({
+    fleet: result.fleet,
+    rawServices: input.services,
+    secretKeys: input.secretKeys,
+  });
+  return { fleet: result.fleet, facts };
 }
 
-const fleet = readFleet();
+const { fleet, facts } = readFleet();
 const { services } = deployFleet({
   fleet,
   privateKey: new pulumi.Config(NAMESPACE).getSecret("sshPrivateKey"),
   bundle: buildHostBundle(),
+  facts,
 });
 
 export const serviceIds = fleet.services.map((s) => s.id);

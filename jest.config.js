@@ -8,7 +8,7 @@ module.exports = {
       testEnvironment: "node",
       transform: tsJest,
       testMatch: [
-        "<rootDir>/{cli,components,config,host,provider,protocol,operator,tooling}/**/*.test.ts",
+        "<rootDir>/{cli,components,config,host,provider,protocol,operator,policy,tooling}/**/*.test.ts",
         "<rootDir>/ci/**/*.test.ts",
       ],
     },

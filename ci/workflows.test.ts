@@ -65,6 +65,17 @@ describe("deploys", () => {
   });
 });
 
+describe("the policy pack", () => {
+  const preview = jobs(read("workflows/pull-request.yml")).preview;
+  const up = jobs(read("workflows/deploy-stack.yml")).up;
+
+  test("guards every preview and every deploy", () => {
+    expect(preview).toMatch(/command: preview\n[\s\S]*policyPacks: policy\n/);
+    expect(preview).toMatch(/pulumi preview [^\n]*--policy-pack policy/);
+    expect(up).toMatch(/command: up\n[\s\S]*policyPacks: policy\n/);
+  });
+});
+
 describe("secrets and pins", () => {
   test("the hosts' SSH key reaches the deploy job only", () => {
     const users = filesUnder(GITHUB).filter((f) => read(f).includes("secrets.SSH_"));

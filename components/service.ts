@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Registry, Service as ServiceConfig } from "../config/model";
 import { childNames, COMPONENT_TYPES } from "../protocol/names";
+import { POLICY_FACTS_OUTPUT, type ServiceFacts } from "../protocol/policy-facts";
 import type { z } from "zod";
 import type { runtimeShape } from "../protocol/requests";
 import type { Host } from "./host";
@@ -12,6 +13,8 @@ export interface ServiceArgs {
   hosts: ReadonlyMap<string, Host>;
   /** The credentials of the registry of the service's image, if conductor:registries has them. */
   registry?: Registry;
+  /** What the policy pack reads of the service (policy/), registered as its output. */
+  facts?: ServiceFacts;
 }
 
 /**
@@ -78,7 +81,7 @@ export class Service extends pulumi.ComponentResource {
       const cron = service.cron ? this.cronOn(host, hostName, service, site) : undefined;
       this.releaseOn(host, hostName, service, containers, [site, cron]);
     }
-    this.registerOutputs({});
+    this.registerOutputs(args.facts ? { [POLICY_FACTS_OUTPUT]: args.facts } : {});
   }
 
   private imageOn(host: Host, hostName: string, service: ServiceConfig, registry?: Registry) {

@@ -17,12 +17,18 @@ build_cli() {
   rm -rf "$work"
 }
 
-install_language_host() {
-  local target="$TOOLCHAIN_BIN/pulumi-language-nodejs"
-  if ! cmp -s "$CONDUCTOR_ROOT/toolchain/pulumi-language-nodejs.js" "$target"; then
-    note "installing the Node.js language host at $target"
-    install -m 0755 "$CONDUCTOR_ROOT/toolchain/pulumi-language-nodejs.js" "$target"
-  fi
+# The Node.js language host, and the entry point of Node.js policy packs that it
+# (or the CLI, without a language host) starts: both ship only in the official
+# CLI archive.
+install_node_plugins() {
+  local name target
+  for name in pulumi-language-nodejs pulumi-analyzer-policy; do
+    target="$TOOLCHAIN_BIN/$name"
+    if ! cmp -s "$CONDUCTOR_ROOT/toolchain/$name.js" "$target"; then
+      note "installing $name at $target"
+      install -m 0755 "$CONDUCTOR_ROOT/toolchain/$name.js" "$target"
+    fi
+  done
 }
 
 main() {
@@ -33,7 +39,7 @@ main() {
   else
     build_cli
   fi
-  install_language_host
+  install_node_plugins
 }
 
 main "$@"

@@ -13,6 +13,7 @@
 // instead: the CLI takes the first `pulumi-language-nodejs` on $PATH.
 "use strict";
 
+const fs = require("fs");
 const path = require("path");
 const { spawn } = require("child_process");
 
@@ -110,6 +111,63 @@ function makeRun(engine) {
   };
 }
 
+/**
+ * The analyzer entry point installed next to this host (toolchain/pulumi-analyzer-policy.js,
+ * without its extension once installed).
+ */
+function analyzerEntryPoint() {
+  for (const name of ["pulumi-analyzer-policy", "pulumi-analyzer-policy.js"]) {
+    const candidate = path.join(__dirname, name);
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * RunPlugin: the CLI asks the language host to start a plugin written in its
+ * language whenever it finds one (pulumi/pulumi sdk/go/common/resource/plugin
+ * analyzer_plugin.go, NewPolicyAnalyzer): for a Node.js policy pack, that is
+ * every `--policy-pack`. We run the analyzer entry point in the pack's
+ * directory, as the CLI itself runs it when there is no language host, and
+ * stream its output back; the CLI reads the analyzer's port from it.
+ */
+function runPlugin(call) {
+  const req = call.request;
+  const fail = (code, details) => call.emit("error", { code, details });
+  if (req.getKind() !== "analyzer")
+    return fail(grpc.status.UNIMPLEMENTED, `this language host runs no ${req.getKind()} plugins`);
+  const entry = analyzerEntryPoint();
+  if (!entry)
+    return fail(grpc.status.NOT_FOUND, `pulumi-analyzer-policy is not next to ${__filename}`);
+  const env = { ...process.env };
+  for (const pair of req.getEnvList()) {
+    const cut = pair.indexOf("=");
+    if (cut > 0) env[pair.slice(0, cut)] = pair.slice(cut + 1);
+  }
+  // The pack's directory is the program's (ProgramInfo); pwd is the project's.
+  const info = req.getInfo();
+  const dir = (info && info.getProgramDirectory()) || req.getProgram();
+  const child = spawn(process.execPath, [entry, ...req.getArgsList(), "."], {
+    cwd: dir,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const send = (fill) => {
+    const resp = new langproto.RunPluginResponse();
+    fill(resp);
+    call.write(resp);
+  };
+  child.stdout.on("data", (c) => send((r) => r.setStdout(c)));
+  child.stderr.on("data", (c) => send((r) => r.setStderr(c)));
+  child.on("error", (err) => fail(grpc.status.INTERNAL, `could not run ${entry}: ${err.message}`));
+  child.on("close", (code, signal) => {
+    send((r) => r.setExitcode(code ?? (signal ? 128 : 1)));
+    call.end();
+  });
+  // The CLI cancels the call when it is done with the analyzer.
+  call.on("cancelled", () => child.kill("SIGTERM"));
+}
+
 function empty(ResponseType, fill) {
   return (_call, callback) => {
     const resp = new ResponseType();
@@ -132,6 +190,7 @@ function main() {
       r.setVersion(process.version);
     }),
     installDependencies: (call) => call.end(),
+    runPlugin,
   });
   server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => {
     if (err) {

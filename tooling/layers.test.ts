@@ -36,6 +36,8 @@ const REFUSED: [string, string][] = [
   ["components/probe.ts", `import { FleetProvider } from "../provider/provider";`],
   ["ci/summary/probe.ts", `import { Service } from "../../components/service";`],
   ["cli/probe.ts", `import { REVISION } from "../protocol/rules";`],
+  ["policy/probe.ts", `import { loadFleet } from "../config/load";`],
+  ["policy/probe.ts", `import { Service } from "../components/service";`],
 ];
 
 const ALLOWED: [string, string][] = [
@@ -45,6 +47,7 @@ const ALLOWED: [string, string][] = [
   ["components/probe.ts", `import type { Fleet } from "../config/model";`],
   ["operator/probe.ts", `import { hostCommand } from "../provider/transport";`],
   ["index-probe.ts", `import { deployFleet } from "./components/fleet";`],
+  ["policy/probe.ts", `import { serviceFacts } from "../protocol/policy-facts";`],
 ];
 
 describe("the layering rule", () => {
