@@ -195,6 +195,11 @@ describe("streamEvents, against a fake Engine on a unix socket", () => {
     server = http.createServer((req, res) => {
       url = req.url ?? "";
       res.writeHead(200, { "Content-Type": "application/json" });
+      if (url.includes("reset")) {
+        res.write(`${JSON.stringify(die)}\n`);
+        setTimeout(() => res.socket?.destroy(), 20); // the daemon killed mid-stream
+        return;
+      }
       const line = JSON.stringify(die);
       // One event split across two writes, a second whole, then the daemon goes away.
       res.write(line.slice(0, 20));
@@ -231,6 +236,17 @@ describe("streamEvents, against a fake Engine on a unix socket", () => {
       label: ["conductor.service"],
       event: ["die", "oom"],
     });
+  });
+
+  it("ends (resolves) when the daemon resets the connection mid-stream, as a killed dockerd does", async () => {
+    const seen: string[] = [];
+    const filters = { label: ["reset"], event: ["die"] };
+    const handlers = {
+      onOpen: () => undefined,
+      onEvent: (e: { action: string }) => seen.push(e.action),
+    };
+    await stream(filters, handlers, new AbortController().signal);
+    expect(seen).toEqual(["die"]);
   });
 
   it("rejects, saying so, when the daemon cannot be reached", async () => {

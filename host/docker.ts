@@ -503,6 +503,8 @@ export function streamEvents(
         pending = lines.pop() ?? "";
         for (const line of lines) if (line.trim()) handlers.onEvent(eventOf(line));
       });
+      // A daemon killed mid-stream resets the connection: an end like any other.
+      res.on("error", () => settle());
       res.on("close", () => settle());
     });
     req.on("error", (err) =>
