@@ -1,6 +1,9 @@
 // Only the SDK's provider server: the package root also loads the closure
 // serializer (and TypeScript with it), about 0.4 s of every deploy.
 import { main } from "@pulumi/pulumi/provider";
+import { engineAddressOf, engineLog } from "./engine-log";
 import { FleetProvider } from "./provider";
+import { runOnHost } from "./transport";
 
-main(new FleetProvider(), process.argv.slice(2));
+const args = process.argv.slice(2);
+main(new FleetProvider(runOnHost, engineLog(engineAddressOf(args))), args);

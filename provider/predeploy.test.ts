@@ -73,6 +73,22 @@ describe("a predeploy", () => {
     expect(JSON.parse(host.calls[0].input)).toStrictEqual({ ...REQUEST, revision: NEXT });
   });
 
+  it("shows its output in the deploy's output, on create and on update", async () => {
+    const said: string[] = [];
+    const say = async (message: string) => void said.push(message);
+    await predeployHandler.create(INPUTS, scriptedHost(RAN).run, say);
+    await predeployHandler.update(
+      INPUTS,
+      { ...INPUTS, revision: NEXT },
+      scriptedHost('{"output":""}').run,
+      say,
+    );
+    expect(said).toStrictEqual([
+      "host app-1: predeploy `bin/rails db:migrate` succeeded; its last lines:\n== CreateUsers: migrated",
+      "host app-1: predeploy `bin/rails db:migrate` succeeded, and printed nothing",
+    ]);
+  });
+
   it("is deleted without running anything", async () => {
     await expect(predeployHandler.delete(INPUTS, neverRuns)).resolves.toBeUndefined();
   });

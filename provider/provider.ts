@@ -12,6 +12,7 @@ import { nginxSiteHandler } from "./resources/nginx-site";
 import { predeployHandler } from "./resources/predeploy";
 import { releaseHandler } from "./resources/release";
 import type { ResourceHandler } from "./resources/types";
+import type { SayToEngine } from "./engine-log";
 import { type RunOnHost, runOnHost } from "./transport";
 
 export const PROVIDER_VERSION = "0.1.0";
@@ -42,9 +43,12 @@ export class FleetProvider implements pulumi.provider.Provider {
   readonly version = PROVIDER_VERSION;
   /** How handlers reach the hosts: locally or over SSH, or a fake in tests. */
   readonly #run: RunOnHost;
+  /** What handlers show in the deploy's output (the engine's log; nothing in tests). */
+  readonly #say: SayToEngine;
 
-  constructor(run: RunOnHost = runOnHost) {
+  constructor(run: RunOnHost = runOnHost, say: SayToEngine = async () => undefined) {
     this.#run = run;
+    this.#say = say;
   }
 
   async diff(
@@ -57,7 +61,7 @@ export class FleetProvider implements pulumi.provider.Provider {
   }
 
   async create(urn: string, inputs: Record<string, unknown>) {
-    return handlerFor(urn).create(inputs, this.#run);
+    return handlerFor(urn).create(inputs, this.#run, (message) => this.#say(urn, message));
   }
 
   async update(
@@ -66,7 +70,7 @@ export class FleetProvider implements pulumi.provider.Provider {
     olds: Record<string, unknown>,
     news: Record<string, unknown>,
   ) {
-    return handlerFor(urn).update(olds, news, this.#run);
+    return handlerFor(urn).update(olds, news, this.#run, (message) => this.#say(urn, message));
   }
 
   async delete(_id: string, urn: string, state: Record<string, unknown>) {

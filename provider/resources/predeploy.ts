@@ -8,7 +8,7 @@ import { predeployRequest } from "../../protocol/requests";
 import { conductor, type RunOnHost } from "../transport";
 import { changedKeys } from "./diff";
 import { orDefault, read, withConnection } from "./read";
-import type { ResourceHandler } from "./types";
+import type { ResourceHandler, Say } from "./types";
 
 const TYPE = RESOURCE_TYPES.predeploy;
 const inputs = withConnection(
@@ -21,9 +21,14 @@ const inputs = withConnection(
  */
 export const RUN_ON = ["image", "revision"] as const;
 
-async function runIt(raw: Record<string, unknown>, run: RunOnHost) {
+/** Runs it; its output goes to the deploy's output, as a migration's would in a terminal. */
+async function runIt(raw: Record<string, unknown>, run: RunOnHost, say?: Say) {
   const { connection, request } = read(inputs, TYPE, "inputs", raw);
-  await conductor(connection, "predeploy run", request, run);
+  const { output } = await conductor(connection, "predeploy run", request, run);
+  await say?.(
+    `host ${connection.host}: predeploy \`${request.command.join(" ")}\` succeeded` +
+      (output ? `; its last lines:\n${output}` : ", and printed nothing"),
+  );
   return request;
 }
 
@@ -34,14 +39,14 @@ export const predeployHandler: ResourceHandler = {
     return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: false };
   },
 
-  async create(raw, run) {
-    const request = await runIt(raw, run);
+  async create(raw, run, say) {
+    const request = await runIt(raw, run, say);
     // Outputs keep the inputs as the engine sent them, so the env stays secret.
     return { id: request.serviceId, outs: raw };
   },
 
-  async update(_olds, news, run) {
-    await runIt(news, run);
+  async update(_olds, news, run, say) {
+    await runIt(news, run, say);
     return { outs: news };
   },
 

@@ -128,6 +128,9 @@ describe("the predeploy command", () => {
     expect(result.code).toBe(0);
     expect(reports).toEqual([{ revision: REVISIONS[0], secret, images: [] }]);
     expect(await serving()).toBe(REVISIONS[0]);
+    // Its output, in up's, under the resource.
+    expect(result.output).toMatch(/predeploy `sh -c [^`]*` succeeded; its last lines:/);
+    expect(result.output).toContain(`migrated to ${REVISIONS[0]}`);
     expect(result.output).not.toContain(secret);
     expect([...lines].some((l) => l.includes("conductor predeploy run"))).toBe(true); // the sampler saw it
     expect([...lines].filter((l) => l.includes(secret))).toEqual([]);
