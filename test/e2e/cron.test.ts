@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import { buildExample } from "./docker";
 import { TestStack, run } from "./harness";
+import { dockerBridgeAddress } from "./machine";
 
 const REVISIONS = ["c0c0c01", "c0c0c02"];
 const APP = "crn";
@@ -48,11 +49,7 @@ describe("cron jobs in the deployed revision", () => {
 
   beforeAll(async () => {
     await Promise.all(REVISIONS.map((r) => buildExample(r)));
-    // This machine's address on Docker's default bridge, which containers reach. Asked of
-    // ip(8): os.networkInterfaces() leaves docker0 out while no container is attached to it.
-    const docker0 = await run("ip", ["-4", "-o", "addr", "show", "dev", "docker0"]);
-    bridge = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(docker0.stdout)?.[1] ?? "";
-    expect(bridge).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    bridge = await dockerBridgeAddress();
     server = http.createServer((req, res) => {
       const revision = new URL(req.url ?? "/", "http://x").searchParams.get("revision") ?? "";
       reports.push({ revision, at: Date.now() });

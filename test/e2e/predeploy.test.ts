@@ -7,12 +7,12 @@
 //
 // Not proven here: the timeout (host/predeploy.test.ts), a predeploy over SSH
 // (the same host command as every other request), an `up` killed while it runs.
-import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as http from "node:http";
 import { buildExample, get } from "./docker";
 import { serviceId, webConfig } from "./fixtures";
-import { run, TestStack, type RunResult } from "./harness";
+import { run, TestStack } from "./harness";
+import { commandLinesDuring, dockerBridgeAddress } from "./machine";
 
 const REVISIONS = ["9de9101", "9de9102", "9de9103"];
 const APP = "pre";
@@ -36,23 +36,6 @@ interface Report {
   secret: string;
   /** The images of the service's containers while it ran. */
   images: string[];
-}
-
-/** Every distinct process command line on this machine while `during` runs. */
-async function commandLinesDuring(during: () => Promise<RunResult>) {
-  const lines = new Set<string>();
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      for (const line of execFileSync("ps", ["-eo", "args", "--no-headers"]).toString().split("\n"))
-        lines.add(line);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  const result = await during();
-  sampling = false;
-  await sampler;
-  return { result, lines };
 }
 
 async function imagesOfService(): Promise<string[]> {
@@ -93,9 +76,7 @@ describe("the predeploy command", () => {
 
   beforeAll(async () => {
     await Promise.all(REVISIONS.map((r) => buildExample(r)));
-    const docker0 = await run("ip", ["-4", "-o", "addr", "show", "dev", "docker0"]);
-    bridge = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(docker0.stdout)?.[1] ?? "";
-    expect(bridge).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    bridge = await dockerBridgeAddress();
     server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));

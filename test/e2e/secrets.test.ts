@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { buildExample, containersOf, nginxFile } from "./docker";
 import { serviceId, webConfig } from "./fixtures";
 import { TestStack, type RunResult } from "./harness";
+import { commandLinesDuring } from "./machine";
 import { authorizeTestKey, type SshKey } from "./ssh";
 
 const REVISION = "5ec5ec5";
@@ -46,25 +47,6 @@ function envInContainer(name: string): Promise<string> {
       )
       .on("error", reject);
   });
-}
-
-/** Every distinct process command line on this machine while `during` runs. */
-async function commandLinesDuring(
-  during: () => Promise<RunResult>,
-): Promise<{ result: RunResult; lines: Set<string> }> {
-  const lines = new Set<string>();
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      for (const line of execFileSync("ps", ["-eo", "args", "--no-headers"]).toString().split("\n"))
-        lines.add(line);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  const result = await during();
-  sampling = false;
-  await sampler;
-  return { result, lines };
 }
 
 describe("secrets and hostile values", () => {
