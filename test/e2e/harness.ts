@@ -155,6 +155,51 @@ export class TestStack {
    * interrupted the hard way. Resolves to what it printed before it died.
    */
   async upKilledAfter(afterMs: number): Promise<string> {
+    const up = this.startUp();
+    await new Promise((r) => setTimeout(r, afterMs));
+    up.signal("SIGKILL");
+    return (await up.exited).output;
+  }
+
+  /**
+   * Starts `pulumi up` and sends it one SIGINT, as one Ctrl-C in a terminal
+   * does (to its process group; the CLI starts its plugins in groups of their
+   * own): `when` ms after the start, or when its output first matches `when`.
+   * Resolves once it has exited by itself, or rejects after `timeoutMs`
+   * (killing it then).
+   */
+  async upInterrupted(
+    when: number | RegExp,
+    timeoutMs = 120_000,
+  ): Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    output: string;
+    interrupted: boolean;
+  }> {
+    const up = this.startUp();
+    let interrupted = false;
+    const interrupt = () => {
+      if (!interrupted) interrupted = up.signal("SIGINT");
+    };
+    const watch =
+      typeof when === "number"
+        ? setTimeout(interrupt, when)
+        : setInterval(() => when.test(up.output()) && interrupt(), 20);
+    const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), timeoutMs));
+    const result = await Promise.race([up.exited, timeout]);
+    clearTimeout(watch);
+    clearInterval(watch);
+    if (result === "timeout") {
+      up.signal("SIGKILL");
+      const { output } = await up.exited;
+      throw new Error(`pulumi up did not exit ${timeoutMs} ms after one SIGINT:\n${output}`);
+    }
+    return { ...result, interrupted };
+  }
+
+  /** `pulumi up` in a process group of its own, to signal it as a terminal would. */
+  private startUp() {
     const args = [
       "up",
       "--yes",
@@ -174,15 +219,21 @@ export class TestStack {
     let output = "";
     child.stdout.on("data", (c: Buffer) => (output += c));
     child.stderr.on("data", (c: Buffer) => (output += c));
-    const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
-    await new Promise((r) => setTimeout(r, afterMs));
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch {
-      // it had finished already
-    }
-    await exited;
-    return output;
+    const exited = new Promise<{
+      code: number | null;
+      signal: NodeJS.Signals | null;
+      output: string;
+    }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, output })));
+    /** False when it had finished already. */
+    const signal = (name: NodeJS.Signals): boolean => {
+      try {
+        process.kill(-child.pid!, name);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    return { exited, signal, output: () => output };
   }
 
   async outputs(): Promise<Record<string, unknown>> {
