@@ -186,8 +186,13 @@ export class TestStack {
       typeof when === "number"
         ? setTimeout(interrupt, when)
         : setInterval(() => when.test(up.output()) && interrupt(), 20);
-    const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), timeoutMs));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">(
+      (r) => (timer = setTimeout(() => r("timeout"), timeoutMs)),
+    );
     const result = await Promise.race([up.exited, timeout]);
+    // Cleared, or Jest waits for it after the last test ("did not exit one second after").
+    clearTimeout(timer);
     clearTimeout(watch);
     clearInterval(watch);
     if (result === "timeout") {
