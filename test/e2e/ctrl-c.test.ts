@@ -5,7 +5,8 @@
 // shows no changes and no container is left over.
 // Not proven here: a second Ctrl-C (the CLI then stops at once, as a kill does:
 // test/e2e/interrupted.test.ts), or an interrupt over SSH (this host is local).
-import { buildExample, containersOf } from "./docker";
+import { buildExample } from "./docker";
+import { expectNextUpConverges } from "./converge";
 import { serviceId, webConfig } from "./fixtures";
 import { TestStack } from "./harness";
 import { type Load, startLoad } from "./load";
@@ -69,15 +70,7 @@ describe("one Ctrl-C during a deploy", () => {
         expect(interrupted.output).toMatch(/cancel/i);
       }
       // No `pulumi cancel`: a locked stack fails this up.
-      const result = await stack.up();
-      expect(result.output).not.toMatch(/error:/);
-      expect(result.code).toBe(0);
-
-      const containers = await containersOf(id);
-      expect(containers.map((c) => c.state)).toEqual(["running", "running"]);
-      const body = await (await fetch(url)).text();
-      expect(body.trim()).toBe(revision);
-      await stack.pulumiOk(["preview", "--expect-no-changes"]);
+      await expectNextUpConverges(stack, id, url, revision);
     },
   );
 

@@ -46,6 +46,21 @@ export function run(
   });
 }
 
+/** Polls `check` every 50 ms until it holds; the ms that took, or an error naming `what` after `timeoutMs`. */
+export async function until(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return Date.now() - started;
+}
+
 export class TestStack {
   readonly configFile: string;
   /** The environment pulumi runs with for this stack (backend, passphrase). */

@@ -11,7 +11,7 @@
 // lost and the pass when the daemon answers again.
 import * as fs from "node:fs";
 import { buildExample, containersOf, get } from "./docker";
-import { TestStack, run } from "./harness";
+import { TestStack, run, until } from "./harness";
 import { type Load, startLoad } from "./load";
 
 const REVISION = "5e5e5e5";
@@ -27,16 +27,6 @@ const hostPortOf = (name: string): number =>
       hostPort: number;
     }
   ).hostPort;
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000) {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return Date.now() - started;
-}
 
 const healthy = async (port: number) =>
   (await get(`http://127.0.0.1:${port}/health`)).status === 200;

@@ -7,7 +7,7 @@
 // Not proved here: the systemd unit (no systemd on this machine).
 import * as fs from "node:fs";
 import { buildExample, containersOf, get } from "./docker";
-import { TestStack, run } from "./harness";
+import { TestStack, run, until } from "./harness";
 import { type Load, startLoad } from "./load";
 
 const REVISION = "5a5a5a5";
@@ -22,20 +22,6 @@ interface Record_ {
 }
 const recordOf = (name: string): Record_ =>
   JSON.parse(fs.readFileSync(`/var/lib/conductor/containers/${name}.json`, "utf8")) as Record_;
-
-async function until(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs = 60_000,
-): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return Date.now() - started;
-}
 
 const healthy = async (port: number) =>
   (await get(`http://127.0.0.1:${port}/health`)).status === 200;
