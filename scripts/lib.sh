@@ -53,9 +53,15 @@ local_backend_env() {
 }
 
 # Everything a deploy or a test needs on this machine, installed and started.
+# One caller at a time (flock): two at once would run apt-get twice, start a
+# second dockerd, or build the Pulumi CLI twice.
 prepare_machine() {
-  bash "$CONDUCTOR_ROOT/scripts/prerequisites.sh"
-  bash "$CONDUCTOR_ROOT/scripts/toolchain.sh"
+  mkdir -p "$CONDUCTOR_CACHE"
+  (
+    flock 8
+    bash "$CONDUCTOR_ROOT/scripts/prerequisites.sh"
+    bash "$CONDUCTOR_ROOT/scripts/toolchain.sh"
+  ) 8>"$CONDUCTOR_CACHE/prepare-machine.lock"
   ensure_node_modules
   pulumi_env
 }

@@ -11,7 +11,7 @@ import { serviceId, webConfig } from "./fixtures";
 import { TestStack } from "./harness";
 import { type Load, startLoad } from "./load";
 
-const LISTEN = 18104;
+const LISTEN = 18114;
 const APP = "ctrlc";
 const REVISIONS = ["5e5e5e5", "6f6f6f6", "7a7a7a7", "8b8b8b8"];
 // Points of a deploy, by what `pulumi up` prints: before the CLI is set up,
