@@ -11,6 +11,7 @@ import type { RunOptions } from "./run";
 /** The subcommands the deploy runs: a JSON request on stdin, no options. */
 const DEPLOY = "Commands the deploy runs (a JSON request on stdin)";
 const READ = "Commands npx conductor runs (a JSON request on stdin)";
+const REFRESH = "Commands pulumi refresh runs (a JSON request on stdin; they change nothing)";
 const deployCommands = {
   "image pull": {
     summary: "pull a revision's image with its registry's credentials, unless present",
@@ -33,6 +34,19 @@ const deployCommands = {
   },
   "status report": { summary: "every service's status, for npx conductor status", section: READ },
   "image list": { summary: "the tags of an image here, for npx conductor releases", section: READ },
+  "container read": {
+    summary: "a deployed container's state, for pulumi refresh",
+    section: REFRESH,
+  },
+  "nginx read": {
+    summary: "a service's nginx site as it is, for pulumi refresh",
+    section: REFRESH,
+  },
+  "cron read": {
+    summary: "the hash of a service's cron file, for pulumi refresh",
+    section: REFRESH,
+  },
+  "release read": { summary: "a service's release record, for pulumi refresh", section: REFRESH },
 } as const satisfies Record<HostCommand, { summary: string; section: string }>;
 
 export const HOST_PROGRAM = defineProgram({

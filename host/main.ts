@@ -8,6 +8,7 @@ import { logsCommand } from "./logs";
 import { imageList, statusReport } from "./report";
 import { nginxApply, nginxRemove } from "./nginx";
 import { predeployRun } from "./predeploy";
+import { containerRead, cronRead, nginxRead, releaseRead } from "./read";
 import { UsageError as CommandLineError } from "../cli/commands";
 import { parseCommandLine, type SuperviseMode } from "./cli";
 import { cronInstall, cronRemove } from "./cron";
@@ -44,6 +45,10 @@ const requestHandlers: {
   "predeploy run": predeployRun,
   "status report": statusReport,
   "image list": imageList,
+  "container read": containerRead,
+  "nginx read": nginxRead,
+  "cron read": cronRead,
+  "release read": releaseRead,
 };
 
 /** Validates the request before anything acts on it; the provider validates the answer. */

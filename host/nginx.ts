@@ -11,7 +11,7 @@ export type NginxEffects = Pick<
   "nginxConfDir" | "exec" | "locks" | "clock" | "nginxWorkers"
 >;
 
-const confName = (serviceId: string) => `conductor-${serviceId}.conf`;
+export const confName = (serviceId: string) => `conductor-${serviceId}.conf`;
 
 export async function nginxApply(
   req: NginxApplyRequest,

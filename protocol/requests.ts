@@ -244,6 +244,41 @@ export const statusReport = z.strictObject({ services: z.array(serviceStatus) })
 export const imageListRequest = z.strictObject({ serviceId, image: repository });
 export const imageList = z.strictObject({ tags: z.array(z.string()) });
 
+// What `pulumi refresh` asks a host (the provider's `read`, README: "Drift and
+// `pulumi refresh`"): what it really has of one resource, changing nothing.
+
+/** One deployed container: Docker's state ("running", "exited", ...), or none. */
+export const containerReadRequest = z.strictObject({ serviceId, name: containerName });
+export const containerRead = z.strictObject({
+  container: z
+    .strictObject({
+      state: z.string().min(1),
+      /** From its conductor.port label: the port it was created with. */
+      hostPort: z.number().int().min(1).max(65535).optional(),
+    })
+    .nullable(),
+});
+
+/** The service's nginx file as it is on disk; null when there is none. */
+export const nginxRead = z.strictObject({ config: z.string().nullable() });
+
+/** The SHA-256 of the service's cron file as it is on disk; null when there is none. */
+export const cronRead = z.strictObject({
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
+});
+
+/**
+ * The service's release record: null when there is none; `problem` says why a
+ * file that is there is not a release conductor writes (corrupt, edited).
+ */
+export const releaseRead = z.strictObject({
+  release: releaseRequest.nullable(),
+  problem: z.string().optional(),
+});
+
 /**
  * Every subcommand the deploy (and `npx conductor`, for what it reads) runs on
  * a host, with its request and answer.
@@ -261,6 +296,10 @@ export const HOST_COMMANDS = {
   "predeploy run": { request: predeployRequest, answer: predeployRan },
   "status report": { request: done, answer: statusReport },
   "image list": { request: imageListRequest, answer: imageList },
+  "container read": { request: containerReadRequest, answer: containerRead },
+  "nginx read": { request: serviceRequest, answer: nginxRead },
+  "cron read": { request: serviceRequest, answer: cronRead },
+  "release read": { request: serviceRequest, answer: releaseRead },
 } as const;
 
 export type HostCommand = keyof typeof HOST_COMMANDS;

@@ -267,42 +267,58 @@ const RELEASE = {
   supervise: true,
 };
 
-describe.each<[string, ResourceHandler, Record<string, unknown>, string, string, object, string]>([
+/** The SHA-256 of the cron file the fake host says it wrote. */
+const CRON_SHA = "c".repeat(64);
+
+/** The apply and, for a cron file, the read of the hash of what it wrote. */
+function applyCall(calls: Call[], apply: string) {
+  const reads = apply === "cron install" ? 1 : 0;
+  expect(calls).toHaveLength(1 + reads);
+  if (reads) {
+    expect(calls[1].argv).toStrictEqual([CONDUCTOR, "cron", "read"]);
+    expect(JSON.parse(calls[1].input)).toStrictEqual({ serviceId: SERVICE_ID });
+  }
+  return onlyCall(calls.slice(0, 1));
+}
+
+describe.each<[string, ResourceHandler, Record<string, unknown>, string, string[], object, string]>(
   [
-    "an nginx site",
-    nginxSiteHandler,
-    SITE,
-    "nginx apply",
-    "{}",
-    { serviceId: SERVICE_ID, config: "server {}\n" },
-    "nginx remove",
+    [
+      "an nginx site",
+      nginxSiteHandler,
+      SITE,
+      "nginx apply",
+      ["{}"],
+      { serviceId: SERVICE_ID, config: "server {}\n" },
+      "nginx remove",
+    ],
+    [
+      "a cron file",
+      cronFileHandler,
+      CRON,
+      "cron install",
+      ['{"jobs":2}', JSON.stringify({ sha256: CRON_SHA })],
+      { ...CRON, connection: undefined, env: ENV },
+      "cron remove",
+    ],
+    [
+      "a release",
+      releaseHandler,
+      RELEASE,
+      "release apply",
+      ["{}"],
+      { ...RELEASE, connection: undefined, env: ENV },
+      "release remove",
+    ],
   ],
-  [
-    "a cron file",
-    cronFileHandler,
-    CRON,
-    "cron install",
-    '{"jobs":2}',
-    { ...CRON, connection: undefined, env: ENV },
-    "cron remove",
-  ],
-  [
-    "a release",
-    releaseHandler,
-    RELEASE,
-    "release apply",
-    "{}",
-    { ...RELEASE, connection: undefined, env: ENV },
-    "release remove",
-  ],
-])("%s", (_, handler, inputs, apply, answer, request, remove) => {
+)("%s", (_, handler, inputs, apply, answers, request, remove) => {
   const plain = JSON.parse(JSON.stringify(request)) as object;
-  const outputs = apply === "cron install" ? { jobs: 2 } : {};
+  const outputs = apply === "cron install" ? { jobs: 2, fileSha256: CRON_SHA } : {};
 
   it(`is created by \`conductor ${apply}\`, named by its service id`, async () => {
-    const host = scriptedHost(answer);
+    const host = scriptedHost(...answers);
     const result = await handler.create(inputs, host.run);
-    const call = onlyCall(host.calls);
+    const call = applyCall(host.calls, apply);
     expect(call.argv).toStrictEqual([CONDUCTOR, ...apply.split(" ")]);
     expect(call.request).toStrictEqual(plain);
     expect(result).toStrictEqual({ id: SERVICE_ID, outs: { ...inputs, ...outputs } });
@@ -310,9 +326,9 @@ describe.each<[string, ResourceHandler, Record<string, unknown>, string, string,
 
   it(`is updated by \`conductor ${apply}\` with the new inputs`, async () => {
     const news = { ...inputs, connection: MOVED };
-    const host = scriptedHost(answer);
+    const host = scriptedHost(...answers);
     const result = await handler.update({ ...inputs, ...outputs }, news, host.run);
-    const call = onlyCall(host.calls);
+    const call = applyCall(host.calls, apply);
     expect(call.conn).toStrictEqual(MOVED);
     expect(call.argv).toStrictEqual([CONDUCTOR, ...apply.split(" ")]);
     expect(call.request).toStrictEqual(plain);
@@ -344,9 +360,12 @@ describe("where the engine sent nothing", () => {
   });
 
   it("a cron file has no env and lets no job overlap", async () => {
-    const host = scriptedHost('{"jobs":0}');
+    const host = scriptedHost('{"jobs":0}', JSON.stringify({ sha256: CRON_SHA }));
     await cronFileHandler.create(without(CRON, "env", "allowOverlap"), host.run);
-    expect(onlyCall(host.calls).request).toMatchObject({ env: {}, allowOverlap: false });
+    expect(applyCall(host.calls, "cron install").request).toMatchObject({
+      env: {},
+      allowOverlap: false,
+    });
   });
 });
 

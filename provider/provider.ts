@@ -76,4 +76,9 @@ export class FleetProvider implements pulumi.provider.Provider {
   async delete(_id: string, urn: string, state: Record<string, unknown>) {
     await handlerFor(urn).delete(state, this.#run);
   }
+
+  /** pulumi refresh (and import, which each handler refuses: observed.ts refuseImport). */
+  async read(id: string, urn: string, state: Record<string, unknown>) {
+    return handlerFor(urn).read(id, state, this.#run, (message) => this.#say(urn, message));
+  }
 }

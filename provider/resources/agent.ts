@@ -11,7 +11,8 @@ import { RESOURCE_TYPES } from "../../protocol/names";
 import { CONDUCTOR_BIN } from "../../protocol/rules";
 import type { RunOnHost } from "../transport";
 import { diffWith } from "./diff";
-import { read } from "./read";
+import { GONE, installedSha256, refuseImport } from "./observed";
+import { connectionOnly, read } from "./read";
 import type { ResourceHandler } from "./types";
 
 const TYPE = RESOURCE_TYPES.agent;
@@ -92,4 +93,15 @@ export const agentHandler: ResourceHandler = {
   },
 
   async delete() {},
+
+  // The command as installed, read without it (it may be gone): a missing one
+  // reads as gone (the next `up` installs it), another one as its SHA-256,
+  // which diff compares with the bundle's.
+  async read(id, state, run) {
+    refuseImport(TYPE, state);
+    const { connection } = read(connectionOnly, TYPE, "state", state);
+    const installed = await installedSha256(connection, run);
+    if (installed === undefined) return GONE;
+    return { id, props: { ...state, bundleSha256: installed } };
+  },
 };

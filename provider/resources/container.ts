@@ -6,8 +6,9 @@ import { z } from "zod";
 import { connectionSchema } from "../../protocol/connection";
 import { RESOURCE_TYPES } from "../../protocol/names";
 import { containerSpec, containerStopRequest } from "../../protocol/requests";
-import { conductor } from "../transport";
+import { conductor, type RunOnHost } from "../transport";
 import { diffWith } from "./diff";
+import { askHost, DRIFT, GONE, hasDrift, refuseImport, withoutDrift } from "./observed";
 import { orDefault, read, connectionOnly, withConnection } from "./read";
 import type { ResourceHandler } from "./types";
 
@@ -28,23 +29,59 @@ const inputs = withConnection(
  */
 const stateToStop = z.object({ ...containerStopRequest.shape, connection: connectionSchema });
 
+/** What reading asks the host about: the container's name and service. */
+const stateToRead = z.object({
+  serviceId: containerStopRequest.shape.serviceId,
+  name: containerStopRequest.shape.name,
+  connection: connectionSchema,
+});
+
+/** Starts it (or finds it running) and waits until it is healthy: `conductor container up`. */
+async function start(raw: Record<string, unknown>, run: RunOnHost) {
+  const { connection, request } = read(inputs, TYPE, "inputs", raw);
+  const started = await conductor(connection, "container up", request, run);
+  // Outputs keep the inputs as the engine sent them, so secrets stay wrapped.
+  return {
+    id: started.name,
+    outs: { ...raw, name: started.name, hostPort: started.hostPort ?? null },
+  };
+}
+
 export const containerHandler: ResourceHandler = {
   diff: (olds, news) => diffWith(olds, news, SPEC_KEYS, []),
 
-  async create(raw, run) {
-    const { connection, request } = read(inputs, TYPE, "inputs", raw);
-    const started = await conductor(connection, "container up", request, run);
-    // Outputs keep the inputs as the engine sent them, so secrets stay wrapped.
-    return {
-      id: started.name,
-      outs: { ...raw, name: started.name, hostPort: started.hostPort ?? null },
-    };
-  },
+  create: (raw, run) => start(raw, run),
 
-  // Only the connection can change without a replacement (see diff): nothing runs.
-  async update(olds, news) {
+  // Without a replacement (see diff) only the connection changes, and nothing
+  // runs; or a refresh found the container stopped, and `container up` starts
+  // it again under the same name and port (a replacement could not: the new
+  // container would have the old one's name, which the old one's delete removes).
+  async update(olds, news, run) {
+    if (hasDrift(olds)) return { outs: (await start(news, run)).outs };
     read(connectionOnly, TYPE, "inputs", news);
     return { outs: { ...olds, connection: news.connection } };
+  },
+
+  // Gone when Docker has no such container (refresh drops it, the next `up`
+  // creates it, create-first as ever); drift when it does not run. Its spec is
+  // not read back: the name is a fingerprint of the spec (host/naming.ts).
+  async read(id, state, run, say) {
+    refuseImport(TYPE, state);
+    const { connection, serviceId, name } = read(stateToRead, TYPE, "state", state);
+    const answer = await askHost(TYPE, connection, "container read", { serviceId, name }, run, say);
+    if (!answer) return { id, props: state };
+    if (!answer.container) return GONE;
+    const { state: dockerState, hostPort } = answer.container;
+    return {
+      id,
+      props: {
+        ...withoutDrift(state),
+        ...(hostPort !== undefined && { hostPort }),
+        ...(dockerState !== "running" && {
+          [DRIFT]: `Docker has the container ${dockerState}, not running`,
+        }),
+      },
+    };
   },
 
   async delete(state, run) {

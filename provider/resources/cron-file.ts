@@ -7,6 +7,8 @@ import { cronInstallRequest } from "../../protocol/requests";
 import { orDefault, withConnection } from "./read";
 import { serviceFileHandler } from "./service-file";
 
+const short = (sha: string) => sha.slice(0, 12);
+
 export const cronFileHandler = serviceFileHandler({
   type: RESOURCE_TYPES.cronFile,
   apply: "cron install",
@@ -19,5 +21,20 @@ export const cronFileHandler = serviceFileHandler({
     }),
   ),
   updateOn: ["image", "revision", "env", "generate", "allowOverlap"],
-  outputs: ({ jobs }) => ({ jobs }),
+  // The host builds the file from generate-cron's output, so the deploy keeps
+  // the hash of what was written (one more read, after installing) for
+  // refresh to compare; the file's jobs may print what the app's env holds.
+  read: "cron read",
+  outputs: async ({ jobs }, readBack) => ({ jobs, fileSha256: (await readBack()).sha256 }),
+  outputKeys: ["jobs", "fileSha256"],
+  observe({ sha256 }, _stored, state) {
+    if (sha256 === null) return "gone";
+    const written = state.fileSha256;
+    // A state from before fileSha256 existed: only a missing file can be told.
+    if (typeof written !== "string" || written === sha256) return { actual: {} };
+    return {
+      actual: {},
+      drift: `the cron file is not the one conductor wrote (SHA-256 ${short(sha256)}…, written ${short(written)}…)`,
+    };
+  },
 });

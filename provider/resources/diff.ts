@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { reveal } from "../secrets";
+import { hasDrift } from "./observed";
 
 /** The keys among `keys` whose (revealed) values differ between olds and news. */
 export function changedKeys(
@@ -13,7 +14,8 @@ export function changedKeys(
 /**
  * The connection is how we reach a host, not what runs there: a changed key or
  * address updates the stored connection (deletes run with the stored one)
- * without restarting anything.
+ * without restarting anything. Drift a refresh found (observed.ts) is an
+ * update: the handler's update puts back what the inputs say.
  */
 export function diffWith(
   olds: Record<string, unknown>,
@@ -23,5 +25,6 @@ export function diffWith(
 ) {
   const replaces = changedKeys(olds, news, replaceOn);
   const updates = changedKeys(olds, news, ["connection", ...updateOn]);
-  return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: false };
+  const changes = replaces.length + updates.length > 0 || hasDrift(olds);
+  return { changes, replaces, deleteBeforeReplace: false };
 }

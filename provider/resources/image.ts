@@ -8,6 +8,7 @@ import { RESOURCE_TYPES } from "../../protocol/names";
 import { imagePullRequest } from "../../protocol/requests";
 import { conductor, type RunOnHost } from "../transport";
 import { diffWith } from "./diff";
+import { askHost, GONE, refuseImport } from "./observed";
 import { read, withConnection } from "./read";
 import type { ResourceHandler } from "./types";
 
@@ -37,4 +38,14 @@ export const imageHandler: ResourceHandler = {
 
   // Images stay: the previous revision's is what a rollback starts from.
   async delete() {},
+
+  // Gone when the host no longer has the revision's image (the next `up` pulls it).
+  async read(id, state, run, say) {
+    refuseImport(TYPE, state);
+    const { connection, request } = read(inputs, TYPE, "state", state);
+    const { serviceId, image, revision } = request;
+    const answer = await askHost(TYPE, connection, "image list", { serviceId, image }, run, say);
+    if (!answer) return { id, props: state };
+    return answer.tags.includes(revision) ? { id, props: state } : GONE;
+  },
 };

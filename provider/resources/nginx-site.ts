@@ -11,4 +11,7 @@ export const nginxSiteHandler = serviceFileHandler({
   remove: "nginx remove",
   inputs: withConnection(nginxApplyRequest),
   updateOn: ["config"],
+  // The file as it is: an edit shows as the config's diff, and `up` writes ours back.
+  read: "nginx read",
+  observe: ({ config }) => (config === null ? "gone" : { actual: { config } }),
 });

@@ -9,6 +9,9 @@ import { serviceFileHandler } from "./service-file";
 
 const { command, env } = releaseRequest.shape;
 
+/** Every field of the record: one the host's record lacks reads as null. */
+const RECORD_KEYS = Object.keys(releaseRequest.shape) as (keyof typeof releaseRequest.shape)[];
+
 export const releaseHandler = serviceFileHandler({
   type: RESOURCE_TYPES.release,
   apply: "release apply",
@@ -30,4 +33,12 @@ export const releaseHandler = serviceFileHandler({
     "supervise",
     ...Object.keys(runtimeShape),
   ],
+  // The record as it is: each field that differs shows as that input's diff
+  // (env stays secret), one that cannot be read as drift; `up` rewrites it.
+  read: "release read",
+  observe({ release, problem }) {
+    if (problem !== undefined) return { actual: {}, drift: problem };
+    if (release === null) return "gone";
+    return { actual: Object.fromEntries(RECORD_KEYS.map((k) => [k, release[k]])) };
+  },
 });

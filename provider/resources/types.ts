@@ -22,4 +22,14 @@ export interface ResourceHandler {
     say?: Say,
   ): Promise<pulumi.provider.UpdateResult>;
   delete(state: Record<string, unknown>, run: RunOnHost): Promise<void>;
+  /**
+   * What the host really has (pulumi refresh): the state to store, or GONE
+   * (observed.ts). `state` is the stored one, secrets wrapped.
+   */
+  read(
+    id: string,
+    state: Record<string, unknown>,
+    run: RunOnHost,
+    say?: Say,
+  ): Promise<pulumi.provider.ReadResult>;
 }
