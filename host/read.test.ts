@@ -1,0 +1,142 @@
+// `conductor <kind> read` against the fake host: what each answers for what
+// the deploy left, for what an operator changed by hand, and for nothing; and
+// that none of them changes anything (the trace holds only look-ups). Not
+// proven here: the provider's use of the answers (provider/read.test.ts).
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import type { ReleaseRequest } from "../protocol/requests";
+import { type FakeHost, fakeHost } from "./fakes.testutil";
+import { nginxApply } from "./nginx";
+import { containerRead, cronRead, nginxRead, releaseRead } from "./read";
+import { releaseApply } from "./release";
+
+const ID = "shop_web_production";
+const NAME = "shop_web_production-0-0123456789";
+const RELEASE: ReleaseRequest = {
+  serviceId: ID,
+  image: "registry.example.com/shop/web",
+  revision: "279d903",
+  command: ["bin/web"],
+  env: { SECRET: "hunter2" },
+  containers: [NAME],
+  supervise: true,
+  volumes: [{ source: "uploads", target: "/uploads", readOnly: false }],
+};
+
+let host: FakeHost;
+beforeEach(() => {
+  host = fakeHost();
+});
+afterEach(() => host.cleanup());
+
+/** What a read did: look-ups only, nothing written, no lock taken. */
+function readOnly(trace: string[]) {
+  expect(trace.filter((t) => !/^docker inspect /.test(t))).toStrictEqual([]);
+}
+
+describe("container read", () => {
+  const read = () => containerRead({ serviceId: ID, name: NAME }, undefined, host.fx);
+
+  it.each([
+    ["running", 20001, { state: "running", hostPort: 20001 }],
+    ["exited", 20001, { state: "exited", hostPort: 20001 }],
+    ["created", undefined, { state: "created" }],
+  ])("answers Docker's state %s and the port label", async (status, port, container) => {
+    host.docker.add(NAME, status, {
+      "conductor.service": ID,
+      ...(port && { "conductor.port": String(port) }),
+    });
+    await expect(read()).resolves.toStrictEqual({ container });
+    readOnly(host.trace);
+  });
+
+  it("answers none when Docker has no such container", async () => {
+    await expect(read()).resolves.toStrictEqual({ container: null });
+  });
+
+  it("answers none for a container of that name that is not the service's", async () => {
+    host.docker.add(NAME, "running", { "conductor.service": "shop_api_production" });
+    await expect(read()).resolves.toStrictEqual({ container: null });
+  });
+});
+
+describe("nginx read", () => {
+  const read = () => nginxRead({ serviceId: ID }, undefined, host.fx);
+  const file = () => host.fx.nginxConfDir.path(`conductor-${ID}.conf`);
+
+  it("answers the file `nginx apply` wrote, and after an edit by hand, the edit", async () => {
+    await nginxApply({ serviceId: ID, config: "server { listen 80; }\n" }, host.logLine, host.fx);
+    host.trace.length = 0;
+    await expect(read()).resolves.toStrictEqual({ config: "server { listen 80; }\n" });
+    fs.appendFileSync(file(), "# tuned by hand\n");
+    await expect(read()).resolves.toStrictEqual({
+      config: "server { listen 80; }\n# tuned by hand\n",
+    });
+    readOnly(host.trace);
+  });
+
+  it("answers null when there is no file", async () => {
+    await expect(read()).resolves.toStrictEqual({ config: null });
+  });
+});
+
+describe("cron read", () => {
+  const read = () => cronRead({ serviceId: ID }, undefined, host.fx);
+  const content = "# conductor-managed\n* * * * * root true\n";
+  const sha256 = (text: string) => crypto.createHash("sha256").update(text).digest("hex");
+
+  it("answers the SHA-256 of the file as it is", async () => {
+    host.fx.cronDir.write(`conductor-${ID}`, content);
+    await expect(read()).resolves.toStrictEqual({ sha256: sha256(content) });
+    host.fx.cronDir.write(`conductor-${ID}`, `${content}# edited\n`);
+    await expect(read()).resolves.toStrictEqual({ sha256: sha256(`${content}# edited\n`) });
+    readOnly(host.trace);
+  });
+
+  it("answers null when the file was deleted", async () => {
+    await expect(read()).resolves.toStrictEqual({ sha256: null });
+  });
+});
+
+describe("release read", () => {
+  const read = () => releaseRead({ serviceId: ID }, undefined, host.fx);
+  const file = () => host.store.releaseFile(ID);
+
+  beforeEach(async () => {
+    await releaseApply(RELEASE, host.logLine, host.fx);
+    host.trace.length = 0;
+  });
+
+  it("answers the record `release apply` wrote, as its request", async () => {
+    await expect(read()).resolves.toStrictEqual({ release: RELEASE });
+    readOnly(host.trace);
+  });
+
+  it("answers a record edited by hand as it now is", async () => {
+    const edited = { ...RELEASE, env: { SECRET: "hunter2", DEBUG: "1" }, supervise: false };
+    fs.writeFileSync(file(), JSON.stringify(edited));
+    await expect(read()).resolves.toStrictEqual({ release: edited });
+  });
+
+  it("answers null when there is no record", async () => {
+    fs.rmSync(file());
+    await expect(read()).resolves.toStrictEqual({ release: null });
+  });
+
+  it("answers a problem, naming the file, for a record that is not JSON", async () => {
+    fs.writeFileSync(file(), '{"serviceId": ');
+    const answer = await read();
+    expect(answer.release).toBeNull();
+    expect(answer.problem).toMatch(new RegExp(`^${file()} is not JSON: `));
+  });
+
+  it("answers a problem naming the fields, never their values, of a record conductor would not write", async () => {
+    fs.writeFileSync(file(), JSON.stringify({ ...RELEASE, env: { "NOT A NAME": "hunter2" } }));
+    const answer = await read();
+    expect(answer).toStrictEqual({
+      release: null,
+      problem: `${file()} is not a release conductor writes: env.NOT A NAME`,
+    });
+    expect(answer.problem).not.toContain("hunter2");
+  });
+});
