@@ -35,15 +35,20 @@ const conductor = (...args: string[]) => run(CONDUCTOR, args);
 const sha256 = (file: string) =>
   crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 
-/** The lines of Pulumi's output that say what changed, and its summary. */
+/** The lines of Pulumi's output that say what changed and where, and its summary. */
 function changesIn(output: string): string {
   return output
     .split("\n")
     .filter((l) =>
-      /^\s*[-~+]|fleet:index|Resources:|unchanged|updated|deleted|created|info:|error:/.test(l),
+      /^\s*[-~+] |\[urn=|Resources:|unchanged|updated|deleted|error:|was not read/.test(l),
     )
+    .filter((l) => !/refreshing \(/.test(l))
     .join("\n");
 }
+
+/** How `refresh --diff` shows a resource it drops, by type and name. */
+const deleted = (type: string, name: string) =>
+  new RegExp(`- ${type}: \\(delete\\)\\n\\s+\\[id=[^\\]]*\\]\\n\\s+\\[urn=[^\\]]*::${name}\\]`);
 
 describe("pulumi refresh", () => {
   let stack: TestStack;
@@ -71,9 +76,12 @@ describe("pulumi refresh", () => {
     },
   });
 
-  /** `pulumi refresh`: what it printed, kept for the log; it must never hold the secret. */
+  /**
+   * `pulumi refresh --diff` (each changed property, as an operator would look):
+   * what it printed, kept for the log; it must never hold the secret.
+   */
   async function refresh(drift: string): Promise<string> {
-    const { output } = await stack.pulumiOk(["refresh", "--yes", "--skip-preview"]);
+    const { output } = await stack.pulumiOk(["refresh", "--yes", "--skip-preview", "--diff"]);
     printed.push(`--- ${drift}: pulumi refresh printed\n${changesIn(output)}`);
     expect(output).not.toContain(SECRET);
     return output;
@@ -132,7 +140,7 @@ describe("pulumi refresh", () => {
     const [gone] = await running();
     await run("docker", ["rm", "-f", gone.name]);
     const output = await refresh("docker rm -f of a container");
-    expect(output).toMatch(/-\s+fleet:index:Container\s+web-box-\d\s+deleted/);
+    expect(output).toMatch(deleted("fleet:index:Container", `web-box-${gone.name.split("-")[1]}`));
     const up = await repair("docker rm -f of a container");
     expect(up).toMatch(/\+\s+fleet:index:Container\s+web-box-\d\s+created/);
     expect((await running()).map((c) => c.name).sort()).toContain(gone.name);
@@ -145,8 +153,8 @@ describe("pulumi refresh", () => {
     const [stopped] = await running();
     await run("docker", ["stop", "-t", "1", stopped.name]);
     const output = await refresh("docker stop of a container");
-    expect(output).toMatch(/~\s+fleet:index:Container\s+web-box-\d\s+updated/);
-    expect(output).toContain("Docker has the container exited, not running");
+    expect(output).toMatch(/~ fleet:index:Container: \(update\)/);
+    expect(output).toMatch(/\+ drift +: "Docker has the container exited, not running"/);
     await repair("docker stop of a container");
     expect((await running()).map((c) => c.name)).toContain(stopped.name);
     expect(await running()).toHaveLength(2);
@@ -157,8 +165,8 @@ describe("pulumi refresh", () => {
     const deployed = fs.readFileSync(nginxFile(ID), "utf8");
     fs.appendFileSync(nginxFile(ID), "# tuned by hand\n");
     const output = await refresh("nginx file edited by hand");
-    expect(output).toMatch(/~\s+fleet:index:NginxSite\s+web-box-nginx\s+updated/);
-    expect(output).toContain("tuned by hand");
+    expect(output).toMatch(/~ fleet:index:NginxSite: \(update\)/);
+    expect(output).toMatch(/~ config +: \n[^]*\+ # tuned by hand\n/);
     await repair("nginx file edited by hand");
     expect(fs.readFileSync(nginxFile(ID), "utf8")).toBe(deployed);
   });
@@ -167,7 +175,7 @@ describe("pulumi refresh", () => {
     const deployed = fs.readFileSync(CRON_FILE, "utf8");
     fs.rmSync(CRON_FILE);
     const output = await refresh("cron file deleted");
-    expect(output).toMatch(/-\s+fleet:index:CronFile\s+web-box-cron\s+deleted/);
+    expect(output).toMatch(deleted("fleet:index:CronFile", "web-box-cron"));
     await repair("cron file deleted");
     expect(fs.readFileSync(CRON_FILE, "utf8")).toBe(deployed);
   });
@@ -176,8 +184,8 @@ describe("pulumi refresh", () => {
     const deployed = fs.readFileSync(CRON_FILE, "utf8");
     fs.appendFileSync(CRON_FILE, "* * * * * root true\n");
     const output = await refresh("cron file edited by hand");
-    expect(output).toMatch(/~\s+fleet:index:CronFile\s+web-box-cron\s+updated/);
-    expect(output).toContain("the cron file is not the one conductor wrote");
+    expect(output).toMatch(/~ fleet:index:CronFile: \(update\)/);
+    expect(output).toMatch(/\+ drift +: "the cron file is not the one conductor wrote \(SHA-256 /);
     await repair("cron file edited by hand");
     expect(fs.readFileSync(CRON_FILE, "utf8")).toBe(deployed);
   });
@@ -189,7 +197,9 @@ describe("pulumi refresh", () => {
     record.supervise = false;
     fs.writeFileSync(RELEASE_FILE, JSON.stringify(record));
     const output = await refresh("release record changed");
-    expect(output).toMatch(/~\s+fleet:index:Release\s+web-box-release\s+updated/);
+    expect(output).toMatch(/~ fleet:index:Release: \(update\)/);
+    expect(output).toMatch(/~ supervise +: true => false/);
+    expect(output).toMatch(/ env +: \[secret\]/);
     // The state after the refresh: the env read back is a secret, stored encrypted.
     const state = (await stack.pulumiOk(["stack", "export"])).stdout;
     expect(state).not.toContain(SECRET);
@@ -208,7 +218,8 @@ describe("pulumi refresh", () => {
     const installed = sha256(CONDUCTOR);
     fs.appendFileSync(CONDUCTOR, "// changed by hand\n");
     const output = await refresh("conductor changed");
-    expect(output).toMatch(/~\s+fleet:index:Agent\s+box\s+updated/);
+    expect(output).toMatch(/~ fleet:index:Agent: \(update\)/);
+    expect(output).toMatch(/~ bundleSha256: "[0-9a-f]{64}" => "[0-9a-f]{64}"/);
     await repair("conductor changed");
     expect(sha256(CONDUCTOR)).toBe(installed);
   });
@@ -217,14 +228,19 @@ describe("pulumi refresh", () => {
     const installed = sha256(CONDUCTOR);
     fs.rmSync(CONDUCTOR);
     const output = await refresh("conductor removed");
-    expect(output).toMatch(/-\s+fleet:index:Agent\s+box\s+deleted/);
+    expect(output).toMatch(deleted("fleet:index:Agent", "box"));
     expect(output).toContain(`${CONDUCTOR} is missing, so this fleet:index:Container was not read`);
     await repair("conductor removed");
     expect(sha256(CONDUCTOR)).toBe(installed);
     await stack.pulumiOk(["refresh", "--yes", "--skip-preview", "--expect-no-changes"]);
   });
 
-  it("refuses to import a running conductor container, saying why", async () => {
+  // It cannot work (README: "Drift and `pulumi refresh`"): an import reads with
+  // an id alone, and a host is reached with the connection from the stack's
+  // config. The Node.js SDK's provider server fails before our read can say so
+  // (server.js `read` calls toJavaScript() on the properties an import does
+  // not send). What is checked: it fails, and the stack is as it was.
+  it("fails to import a running conductor container, and changes nothing", async () => {
     const [container] = await running();
     const result = await stack.pulumi([
       "import",
@@ -234,11 +250,10 @@ describe("pulumi refresh", () => {
       "--yes",
       "--generate-code=false",
     ]);
-    printed.push(`--- pulumi import of ${container.name} printed\n${result.output}`);
+    printed.push(`--- pulumi import of ${container.name} printed\n${changesIn(result.output)}`);
     expect(result.code).not.toBe(0);
-    expect(result.output).toContain(
-      "fleet:index:Container cannot be imported: an id does not say how to reach its host",
-    );
+    expect(result.output).toMatch(/fleet:index:Container adopted import/);
+    expect((await stack.pulumiOk(["stack", "export"])).stdout).not.toContain("::adopted");
     await stack.pulumiOk(["preview", "--expect-no-changes"]);
   });
 });
