@@ -307,6 +307,13 @@ describe("a release's read", () => {
     );
     expect(result.props).toStrictEqual({ ...withVolumes, volumes: null });
     expect(diffAfterRead(releaseHandler, result.props, withVolumes)).toStrictEqual(UPDATE);
+    // Read again before any up: the null is "not there", as on the host.
+    const again = await releaseHandler.read(
+      SERVICE_ID,
+      result.props as Record<string, unknown>,
+      scriptedHost(answer(record)).run,
+    );
+    expect(again).toStrictEqual(result);
   });
 
   it("reads a record that is not one conductor writes as drift, with the host's words", async () => {

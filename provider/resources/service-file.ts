@@ -65,9 +65,12 @@ export function serviceFileHandler<Apply extends HostCommand, Read extends ReadC
     // Outputs keep the inputs as the engine sent them, so secrets stay wrapped.
     return { id: serviceId, outs: { ...raw, ...(await file.outputs?.(result, readBack)) } };
   };
+  // The inputs kept in the state; null is a field an earlier read found missing (observed.ts).
   const inputsOfState = (state: Record<string, unknown>) =>
     Object.fromEntries(
-      Object.entries(state).filter(([k]) => k !== DRIFT && !file.outputKeys?.includes(k)),
+      Object.entries(state).filter(
+        ([k, v]) => k !== DRIFT && !file.outputKeys?.includes(k) && v !== null,
+      ),
     );
   return {
     diff: (olds, news) => diffWith(olds, news, ["serviceId"], file.updateOn),
