@@ -23,7 +23,8 @@ export const cronFileHandler = serviceFileHandler({
   updateOn: ["image", "revision", "env", "generate", "allowOverlap"],
   // The host builds the file from generate-cron's output, so the deploy keeps
   // the hash of what was written (one more read, after installing) for
-  // refresh to compare; the file's jobs may print what the app's env holds.
+  // refresh to compare. A hash, not the file: the app prints its lines, and
+  // they may hold what its env holds.
   read: "cron read",
   outputs: async ({ jobs }, readBack) => ({ jobs, fileSha256: (await readBack()).sha256 }),
   outputKeys: ["jobs", "fileSha256"],

@@ -84,10 +84,10 @@ async function whyConductorCannotAnswer(
 }
 
 /**
- * The stored state with the host's values for `keys` where they differ from
- * the stored ones (`stored`: the state read through the inputs' schema,
- * defaults applied, so an input the engine left out is not a change), and
- * `drift` set or cleared. A value that was secret, or held a secret, is
+ * The stored state with the host's values (`actual`, by input) where they
+ * differ from the stored ones (`stored`: the state read through the inputs'
+ * schema, defaults applied, so an input the engine left out is not a change),
+ * and `drift` set or cleared. A value that was secret, or held a secret, is
  * secret again: refresh stores it and shows it as [secret].
  */
 export function observedState(
@@ -117,7 +117,9 @@ export const hasDrift = (state: Record<string, unknown>) => state[DRIFT] !== und
 /**
  * `pulumi import` reads with an id and nothing else, but a host is reached
  * with the connection (address, user, key) from the stack's config, which
- * reaches the provider only as a resource's input: there is nothing to read with.
+ * reaches the provider only as a resource's input: there is nothing to read
+ * with. (The Node.js SDK's provider server fails an import before this, on
+ * the properties an import does not send: server.js `read`.)
  */
 export function refuseImport(type: ResourceType, state: Record<string, unknown>): void {
   if (state.connection !== undefined) return;
