@@ -52,6 +52,15 @@ local_backend_env() {
   unset PULUMI_CONFIG_PASSPHRASE_FILE
 }
 
+# The program, the provider and the host command as cached esbuild bundles in
+# dist/ (tooling/bundles.js): built here so the first deploy does not wait for
+# them; each is rebuilt on its own whenever one of its sources changes.
+ensure_bundles() {
+  (cd "$CONDUCTOR_ROOT" && node -e '
+    const { BUNDLES, freshBundle } = require("./tooling/bundles");
+    for (const spec of Object.values(BUNDLES)) freshBundle(spec);')
+}
+
 # Everything a deploy or a test needs on this machine, installed and started.
 # One caller at a time (flock): two at once would run apt-get twice, start a
 # second dockerd, or build the Pulumi CLI twice.
@@ -63,5 +72,6 @@ prepare_machine() {
     bash "$CONDUCTOR_ROOT/scripts/toolchain.sh"
   ) 8>"$CONDUCTOR_CACHE/prepare-machine.lock"
   ensure_node_modules
+  ensure_bundles
   pulumi_env
 }
