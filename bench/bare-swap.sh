@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# The bare minimum of a zero-downtime swap, to compare conductor against:
-# start the new containers, wait for their health, rewrite the upstream,
-# reload nginx, stop the old containers. No checks, no records, no Pulumi.
+# The bare minimum of a zero-downtime swap, to compare conductor against, with
+# the same steps conductor cannot skip: start the new containers, wait for their
+# health, rewrite the upstream, reload nginx, wait until the old nginx workers
+# are gone (they keep proxying to the old containers the requests they
+# accepted), stop the old containers (each drains for its own time). No checks,
+# no records, no Pulumi.
 #   bare-swap.sh <image> <listen port> <replicas>
 # It keeps its own containers (label bare-swap) and nginx file between runs.
 set -euo pipefail
 image="$1" listen="$2" replicas="$3"
 conf=/etc/nginx/conf.d/bare-swap.conf
 old=$(docker ps -q --filter label=bare-swap)
+
+# PIDs of nginx workers, and how many of the old configuration are still shutting down.
+workers() { ps -eo pid=,args= | awk '$2 == "nginx:" && $3 == "worker" && $4 == "process" { print $1 }'; }
+draining() { ps -eo args= | grep -c '^nginx: .*is shutting down' || true; }
 
 ports=()
 for _ in $(seq 1 "$replicas"); do
@@ -24,6 +31,18 @@ done
   echo "}"
   echo "server { listen $listen; location / { proxy_pass http://bare_swap; } }"
 } > "$conf"
+before=" $(workers | tr '\n' ' ')"
 nginx -s reload
-[ -z "$old" ] || docker stop -t 10 $old >/dev/null
-[ -z "$old" ] || docker rm $old >/dev/null
+# As host/nginx.ts does: every running worker is a new one, and none drains (10 s at most).
+for _ in $(seq 1 200); do
+  now=$(workers)
+  fresh=1
+  for pid in $now; do [[ "$before" == *" $pid "* ]] && fresh=0; done
+  [ -n "$now" ] && [ "$fresh" = 1 ] && [ "$(draining)" = 0 ] && break
+  sleep 0.05
+done
+if [ -n "$old" ]; then
+  # docker stop stops the containers it is given in parallel.
+  docker stop -t 10 $old >/dev/null
+  docker rm $old >/dev/null
+fi

@@ -1,20 +1,27 @@
-// How long a deploy takes, and against what: prints medians over BENCH_RUNS
-// runs (default 5) of real `pulumi up`s on this machine, beside the bare
-// minimum of the same swap done by a short script (bench/bare-swap.sh).
+// How long a deploy takes, each figure beside its floor measured in the same
+// run: medians over BENCH_RUNS runs (default 5) of real `pulumi up`s and
+// previews on this machine, with an example app that boots in BENCH_BOOT_DELAY
+// (default 1.5s) and drains for BENCH_DRAIN (default 1s) on SIGTERM, like a
+// real web app. Rows and targets: issue 11, README "Benchmark".
+// BENCH_FLEET=1 adds the row on the test fleet (3 hosts over SSH; starting the
+// fleet takes ~15 s, ~2 min more the first time, to build its host image).
 // Not a test: numbers on a shared 2-core machine vary; read them, do not assert them.
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { buildExample } from "../test/e2e/docker";
-import { TestStack } from "../test/e2e/harness";
+import { PROJECT_ROOT, run, TestStack } from "../test/e2e/harness";
+import type { Fleet } from "../test/fleet/fleet";
+import type { FleetStack as FleetStackType } from "../test/fleet/stacks";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const REVISIONS = ["be0c0a1", "be0c0b2"];
+const BOOT_DELAY = process.env.BENCH_BOOT_DELAY ?? "1.5s";
+const DRAIN = process.env.BENCH_DRAIN ?? "1s";
+const WITH_FLEET = process.env.BENCH_FLEET === "1";
+/** Tags of the bench's own image (its boot delay and drain are built in). */
+const REVISIONS = ["bed1a01", "bed1b02"];
+const IMAGE = "conductor-hello";
 const BARE_LISTEN = 18300;
-
-interface Row {
-  name: string;
-  seconds: number[];
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -30,18 +37,19 @@ function services(
   hosts: string[],
   revision: string,
   listenBase: number,
+  image = IMAGE,
 ) {
   return Object.fromEntries(
     Array.from({ length: count }, (_, i) => [
       `web${i}`,
       {
-        image: "conductor-hello",
+        image,
         revision,
         hosts,
         replicas,
         http: {
           port: 8080,
-          healthCheck: { path: "/health", timeout: "1s", interval: "100ms", deadline: "20s" },
+          healthCheck: { path: "/health", timeout: "1s", interval: "100ms", deadline: "30s" },
           nginx: { listen: listenBase + i, serverName: "localhost" },
         },
         stopTimeout: "10s",
@@ -50,90 +58,309 @@ function services(
   );
 }
 
-async function deployBench(name: string, count: number, listenBase: number): Promise<Row[]> {
-  const stack = await TestStack.create(name);
-  const config = (revision: string) => ({
-    "conductor:app": name,
-    "conductor:hosts": { local: { address: "local" } },
-    "conductor:services": services(count, 2, ["local"], revision, listenBase),
-  });
-  try {
-    await stack.writeConfig(config(REVISIONS[0]));
-    await stack.upOk();
-    const change: number[] = [];
-    const noop: number[] = [];
-    for (let i = 1; i <= RUNS; i++) {
-      await stack.writeConfig(config(REVISIONS[i % 2]));
-      change.push(await timed(() => stack.upOk()));
-      noop.push(await timed(() => stack.upOk()));
-    }
-    return [
-      { name: `pulumi up, revision change, ${count} service(s) x 2`, seconds: change },
-      { name: `pulumi up, no change, ${count} service(s) x 2`, seconds: noop },
-    ];
-  } finally {
-    await stack.dispose();
+/** A stack of services on this machine (host `local`), revisions swapped at each `change()`. */
+class LocalBench {
+  private revision = 0;
+  private constructor(
+    private readonly stack: TestStack,
+    private readonly count: number,
+    private readonly listenBase: number,
+  ) {}
+
+  static async create(name: string, count: number, listenBase: number): Promise<LocalBench> {
+    const bench = new LocalBench(await TestStack.create(name), count, listenBase);
+    await bench.write();
+    await bench.stack.upOk();
+    return bench;
+  }
+
+  private write() {
+    return this.stack.writeConfig({
+      "conductor:app": this.stack.name,
+      "conductor:hosts": { local: { address: "local" } },
+      "conductor:services": services(
+        this.count,
+        2,
+        ["local"],
+        REVISIONS[this.revision % 2],
+        this.listenBase,
+      ),
+    });
+  }
+
+  async change(): Promise<number> {
+    this.revision++;
+    await this.write();
+    return timed(() => this.stack.upOk());
+  }
+
+  noop(): Promise<number> {
+    return timed(() => this.stack.upOk());
+  }
+
+  dispose() {
+    return this.stack.dispose();
   }
 }
 
-async function bareBench(): Promise<Row> {
-  const script = path.join(__dirname, "bare-swap.sh");
-  const seconds: number[] = [];
-  try {
-    for (let i = 0; i <= RUNS; i++) {
-      const t = await timed(async () =>
-        execFileSync(script, [`conductor-hello:${REVISIONS[i % 2]}`, String(BARE_LISTEN), "2"]),
-      );
-      if (i > 0) seconds.push(t); // the first run has no old containers to stop
-    }
-  } finally {
+/**
+ * The floor of any `pulumi up` or `preview` here: a Pulumi project whose
+ * program declares nothing (CLI, language host, Node.js and the SDK, state).
+ * It lives in dist/ (gitignored), under the project, to find its node_modules.
+ */
+class EmptyProject {
+  private constructor(
+    private readonly dir: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  static async create(): Promise<EmptyProject> {
+    const dir = path.join(PROJECT_ROOT, "dist", "bench-empty-project");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.yaml"),
+      "name: bench-empty\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n",
+    );
+    fs.writeFileSync(path.join(dir, "index.js"), "// Declares nothing: the floor of a deploy.\n");
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), "conductor-bench-empty-"));
+    const env = {
+      ...process.env,
+      PULUMI_BACKEND_URL: `file://${state}`,
+      PULUMI_CONFIG_PASSPHRASE: "bench",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    };
+    const project = new EmptyProject(dir, env);
+    await project.pulumi(["stack", "init", "empty"]);
+    await project.pulumi(["up", "--yes", "--skip-preview"]);
+    return project;
+  }
+
+  async pulumi(args: string[]): Promise<void> {
+    const result = await run("pulumi", [...args, "--non-interactive"], {
+      cwd: this.dir,
+      env: this.env,
+    });
+    if (result.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed:\n${result.output}`);
+  }
+
+  up = () => timed(() => this.pulumi(["up", "--yes", "--skip-preview", "--stack", "empty"]));
+  preview = () => timed(() => this.pulumi(["preview", "--stack", "empty"]));
+
+  dispose() {
+    fs.rmSync(new URL(this.env.PULUMI_BACKEND_URL!).pathname, { recursive: true, force: true });
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** bench/bare-swap.sh: the same swap by hand, 1 service x 2. */
+class BareSwap {
+  private runs = 0;
+
+  async swap(): Promise<number> {
+    const script = path.join(__dirname, "bare-swap.sh");
+    const image = `${IMAGE}:${REVISIONS[this.runs++ % 2]}`;
+    return timed(async () => execFileSync(script, [image, String(BARE_LISTEN), "2"]));
+  }
+
+  dispose() {
     execFileSync("sh", [
       "-c",
       "docker rm -f $(docker ps -aq --filter label=bare-swap) >/dev/null 2>&1; rm -f /etc/nginx/conf.d/bare-swap.conf; nginx -s reload",
     ]);
   }
-  return { name: "bare minimum swap (bench/bare-swap.sh), 1 service x 2", seconds };
 }
 
-async function previewBench(): Promise<Row> {
+async function previewOf50x3x3(): Promise<{ stack: TestStack; preview: () => Promise<number> }> {
   const stack = await TestStack.create("benchpv");
   const hosts = {
     h1: { address: "10.255.0.1" },
     h2: { address: "10.255.0.2" },
     h3: { address: "10.255.0.3" },
   };
+  await stack.writeConfig({
+    "conductor:app": "benchpv",
+    "conductor:hosts": hosts,
+    "conductor:services": services(50, 3, Object.keys(hosts), REVISIONS[0], 20000),
+  });
+  return { stack, preview: () => timed(() => stack.pulumiOk(["preview"])) };
+}
+
+/** 1 service x 2 on one fleet host and on three, over SSH, the image pulled from the fleet's registry. */
+async function fleetRows(): Promise<Row[]> {
+  const { startFleet } = await import("../test/fleet/fleet");
+  const { FleetStack, publish } = await import("../test/fleet/stacks");
+  let fleet: Fleet | undefined;
+  const stacks: FleetStackType[] = [];
   try {
-    await stack.writeConfig({
-      "conductor:app": "benchpv",
-      "conductor:hosts": hosts,
-      "conductor:services": services(50, 3, Object.keys(hosts), REVISIONS[0], 20000),
-    });
-    const seconds: number[] = [];
-    for (let i = 0; i < RUNS; i++) seconds.push(await timed(() => stack.pulumiOk(["preview"])));
-    return {
-      name: "pulumi preview, 50 services x 3 replicas x 3 hosts (hosts not reached)",
-      seconds,
+    fleet = await startFleet();
+    for (const r of REVISIONS) await publish(fleet, r);
+    const one = await FleetStack.create(fleet, "benchf1", "benchf1");
+    const three = await FleetStack.create(fleet, "benchf3", "benchf3");
+    stacks.push(one, three);
+    const deploy = (s: FleetStackType, hosts: string[], i: number) =>
+      s.deployOk({
+        hosts,
+        services: {
+          web: { revision: REVISIONS[i % 2], replicas: 2, listen: s === one ? 18500 : 18501 },
+        },
+      });
+    const all = fleet.hosts.map((h) => h.name);
+    // The first deploy of each pulls the images: not measured.
+    await deploy(one, ["h1"], 0);
+    await deploy(three, all, 0);
+    const oneHost: number[] = [];
+    const threeHosts: number[] = [];
+    for (let i = 1; i <= RUNS; i++) {
+      oneHost.push((await deploy(one, ["h1"], i)) / 1000);
+      threeHosts.push((await deploy(three, all, i)) / 1000);
+    }
+    const oneRow: Row = {
+      name: "revision change, 1 service x 2, 1 fleet host (SSH)",
+      seconds: oneHost,
     };
+    return [
+      oneRow,
+      {
+        name: "revision change, 1 service x 2, 3 fleet hosts (SSH)",
+        seconds: threeHosts,
+        floor: oneRow,
+        target: { plus: 1 },
+      },
+    ];
   } finally {
-    await stack.dispose();
+    for (const s of stacks) await s.stack.dispose();
+    await fleet?.stop();
+  }
+}
+
+interface Row {
+  name: string;
+  seconds: number[];
+  /** The row this one is measured against. */
+  floor?: Row;
+  /** At most floor + plus seconds, or at most `atMost` seconds. */
+  target?: { plus?: number; atMost?: number };
+}
+
+function targetOf(row: Row): { text: string; limit: number } | undefined {
+  if (!row.target) return undefined;
+  if (row.target.atMost !== undefined)
+    return { text: `<= ${row.target.atMost.toFixed(1)} s`, limit: row.target.atMost };
+  const limit = median(row.floor!.seconds) + row.target.plus!;
+  return { text: `<= floor + ${row.target.plus} s = ${limit.toFixed(2)}`, limit };
+}
+
+function print(rows: Row[]) {
+  const f = (x: number) => x.toFixed(2);
+  console.log(
+    `\nmedian (min-max) of ${RUNS} runs, seconds; app boots in ${BOOT_DELAY}, drains ${DRAIN}:`,
+  );
+  for (const r of rows) {
+    const m = median(r.seconds);
+    console.log(
+      `  ${f(m).padStart(6)} (${f(Math.min(...r.seconds))}-${f(Math.max(...r.seconds))})  ${r.name}`,
+    );
+    if (r.floor) {
+      const fm = median(r.floor.seconds);
+      console.log(
+        `         floor ${f(fm)} (${r.floor.name}): x${(m / fm).toFixed(2)}, +${f(m - fm)} s`,
+      );
+    }
+    const target = targetOf(r);
+    if (target)
+      console.log(`         target ${target.text}: ${m <= target.limit ? "met" : "MISSED"}`);
+  }
+}
+
+async function buildImages() {
+  for (const revision of REVISIONS) {
+    const result = await run(
+      "bash",
+      ["examples/hello/build.sh", revision, "--boot-delay", BOOT_DELAY, "--drain", DRAIN],
+      { cwd: PROJECT_ROOT },
+    );
+    if (result.code !== 0) throw new Error(`building the example failed:\n${result.output}`);
   }
 }
 
 async function main() {
-  await Promise.all(REVISIONS.map((r) => buildExample(r)));
-  const rows = [
-    ...(await deployBench("bench1", 1, 18310)),
-    ...(await deployBench("bench5", 5, 18320)),
-    await bareBench(),
-    await previewBench(),
-  ];
-  console.log(`\nmedian (min-max) of ${RUNS} runs, seconds:`);
-  for (const r of rows) {
-    const fmt = (x: number) => x.toFixed(2);
-    console.log(
-      `  ${fmt(median(r.seconds)).padStart(6)}  (${fmt(Math.min(...r.seconds))}-${fmt(Math.max(...r.seconds))})  ${r.name}`,
+  await buildImages();
+  const rows: Row[] = [];
+  const bare = new BareSwap();
+  const empty = await EmptyProject.create();
+  const one = await LocalBench.create("bench1", 1, 18310);
+  const ten = await LocalBench.create("bench10", 10, 18320);
+  const { stack: pv, preview } = await previewOf50x3x3();
+  try {
+    await bare.swap(); // the first has no old containers to stop
+    const m = {
+      bare: [] as number[],
+      one: [] as number[],
+      ten: [] as number[],
+      emptyUp: [] as number[],
+      noop: [] as number[],
+      emptyPreview: [] as number[],
+      preview: [] as number[],
+    };
+    // Interleaved, so a busier minute on this shared machine weighs on each row alike.
+    for (let i = 0; i < RUNS; i++) {
+      process.stderr.write(`    run ${i + 1} of ${RUNS}\n`);
+      m.bare.push(await bare.swap());
+      m.one.push(await one.change());
+      m.ten.push(await ten.change());
+      m.emptyUp.push(await empty.up());
+      m.noop.push(await ten.noop());
+      m.emptyPreview.push(await empty.preview());
+      m.preview.push(await preview());
+    }
+    const bareRow: Row = {
+      name: "bare swap by hand (bench/bare-swap.sh), 1 service x 2",
+      seconds: m.bare,
+    };
+    const oneRow: Row = {
+      name: "pulumi up, revision change, 1 service x 2",
+      seconds: m.one,
+      floor: bareRow,
+      target: { plus: 1.5 },
+    };
+    const emptyUp: Row = { name: "pulumi up of an empty program", seconds: m.emptyUp };
+    const emptyPreview: Row = {
+      name: "pulumi preview of an empty program",
+      seconds: m.emptyPreview,
+    };
+    rows.push(
+      bareRow,
+      oneRow,
+      {
+        name: "pulumi up, revision change, 10 services x 2",
+        seconds: m.ten,
+        floor: oneRow,
+        target: { plus: 2 },
+      },
+      emptyUp,
+      {
+        name: "pulumi up, no change, 10 services x 2",
+        seconds: m.noop,
+        floor: emptyUp,
+        target: { atMost: 2 },
+      },
+      emptyPreview,
+      {
+        name: "pulumi preview, 50 services x 3 replicas x 3 hosts (hosts not reached)",
+        seconds: m.preview,
+        floor: emptyPreview,
+        target: { atMost: 6 },
+      },
     );
+  } finally {
+    await Promise.all([one.dispose(), ten.dispose(), pv.dispose()]);
+    bare.dispose();
+    empty.dispose();
   }
+  print(rows);
+  if (WITH_FLEET) print(await fleetRows());
+  else console.log("\n  (3 hosts x 2 on the test fleet: not run; BENCH_FLEET=1 adds it)");
 }
 
 main().catch((err) => {

@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
 # Builds the example image as conductor-hello:<revision>.
-#   build.sh <revision> [--unhealthy | --crash-at-boot]
+#   build.sh <revision> [--unhealthy | --crash-at-boot] [--boot-delay D] [--drain D]
 # --unhealthy: /health always answers 503 (a deploy of it must fail).
 # --crash-at-boot: the server exits at once (for supervision tests).
+# --boot-delay D: the server listens only after D (a Go duration: 1.5s), like an
+#   app that loads for a while; the container env BOOT_DELAY overrides it.
+# --drain D: on SIGTERM the server keeps serving for D before it shuts down,
+#   like an app behind a load balancer that drains; env DRAIN_TIME overrides it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-revision="${1:?usage: build.sh <revision> [--unhealthy | --crash-at-boot]}"
+usage="usage: build.sh <revision> [--unhealthy | --crash-at-boot] [--boot-delay D] [--drain D]"
+revision="${1:?$usage}"
+shift
 repository="${IMAGE_REPOSITORY:-conductor-hello}"
 args=(--build-arg "REVISION=$revision")
-case "${2:-}" in
-  "") ;;
-  --unhealthy) args+=(--build-arg HEALTH=fail) ;;
-  --crash-at-boot) args+=(--build-arg CRASH_AT_BOOT=1) ;;
-  *) echo "unknown option $2" >&2; exit 2 ;;
-esac
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --unhealthy) args+=(--build-arg HEALTH=fail) ;;
+    --crash-at-boot) args+=(--build-arg CRASH_AT_BOOT=1) ;;
+    --boot-delay) args+=(--build-arg "BOOT_DELAY=${2:?$usage}"); shift ;;
+    --drain) args+=(--build-arg "DRAIN_TIME=${2:?$usage}"); shift ;;
+    *) echo "unknown option $1; $usage" >&2; exit 2 ;;
+  esac
+  shift
+done
 
 context="$(mktemp -d)"
 trap 'rm -rf "$context"' EXIT

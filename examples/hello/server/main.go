@@ -101,6 +101,12 @@ func main() {
 				f.Close()
 			}
 		}
+		if d, err := time.ParseDuration(os.Getenv("DRAIN_TIME")); err == nil {
+			// Stands in for an app that drains: it keeps answering (new
+			// connections too) while a load balancer stops sending it any.
+			log.Printf("revision %s: draining for %s", revision, d)
+			time.Sleep(d)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		server.Shutdown(ctx)
