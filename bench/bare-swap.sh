@@ -32,7 +32,11 @@ done
   echo "server { listen $listen; location / { proxy_pass http://bare_swap; } }"
 } > "$conf"
 before=" $(workers | tr '\n' ' ')"
-nginx -s reload
+# Quiet unless it fails: nginx says "signal process started" at every reload.
+if ! out=$(nginx -s reload 2>&1); then
+  echo "$out" >&2
+  exit 1
+fi
 # As host/nginx.ts does: every running worker is a new one, and none drains (10 s at most).
 for _ in $(seq 1 200); do
   now=$(workers)

@@ -7,8 +7,14 @@ import * as path from "node:path";
 import { PROJECT_ROOT } from "./bundles";
 
 const PRELOAD = path.join(__dirname, "lazy-sdk.js");
-/** What the stand-ins keep from loading: the serializer's dependencies, OpenTelemetry's SDK. */
-const HEAVY = /node_modules\/(typescript|@npmcli\/arborist|@opentelemetry\/sdk-trace-base)\//;
+/**
+ * What the stand-ins keep from loading: the serializer's dependencies, OpenTelemetry's SDK,
+ * source-map-support (its register.js is where the stand-in itself sits in the module cache).
+ */
+const HEAVY =
+  /node_modules\/(typescript|@npmcli\/arborist|@opentelemetry\/sdk-trace-base|source-map-support)\/(?!register\.js$)/;
+/** What the launcher (cmd/run/index.js) requires first, resolved as it does. */
+const LAUNCHER_SOURCE_MAPS = `require(require.resolve("source-map-support/register", { paths: [require("path").dirname(require.resolve("@pulumi/pulumi/cmd/run"))] }))`;
 const HEAVY_LOADED = `[...new Set(Object.keys(require.cache).filter((f) => ${HEAVY}.test(f)).map((f) => f.match(${HEAVY})[1]))].sort()`;
 
 /** Runs `script` in a Node.js of its own, in the project, and parses the JSON it prints last. */
@@ -48,7 +54,7 @@ describe("the program's start without the SDK parts a deploy never calls", () =>
       `console.log(JSON.stringify(require(${JSON.stringify(PRELOAD)}).STAND_IN_NAMES))`,
       { preload: false },
     ) as Record<string, string[]>;
-    expect(Object.keys(standIns)).toHaveLength(3);
+    expect(Object.keys(standIns)).toHaveLength(4);
     const real = runNode(
       `console.log(JSON.stringify(Object.fromEntries(${JSON.stringify(Object.keys(standIns))}.map((id) => {
          const m = require(id);
@@ -61,10 +67,21 @@ describe("the program's start without the SDK parts a deploy never calls", () =>
 
   it("loads them without the preload (what the stand-ins save)", () => {
     const loaded = runNode(
-      `require("@pulumi/pulumi"); require("@pulumi/pulumi/cmd/run/tracing"); console.log(JSON.stringify(${HEAVY_LOADED}))`,
+      `${LAUNCHER_SOURCE_MAPS};
+       require("@pulumi/pulumi");
+       require("@pulumi/pulumi/cmd/run/tracing");
+       console.log(JSON.stringify({ loaded: ${HEAVY_LOADED}, formatter: Error.prepareStackTrace.name }))`,
       { preload: false },
     );
-    expect(loaded).toEqual(["@npmcli/arborist", "@opentelemetry/sdk-trace-base", "typescript"]);
+    expect(loaded).toEqual({
+      loaded: [
+        "@npmcli/arborist",
+        "@opentelemetry/sdk-trace-base",
+        "source-map-support",
+        "typescript",
+      ],
+      formatter: "prepareStackTrace", // source-map-support's
+    });
   });
 
   it("runs the whole program under mocks, and the launcher's modules, without loading them", () => {
@@ -73,6 +90,7 @@ describe("the program's start without the SDK parts a deploy never calls", () =>
        const launcher = require.resolve("@pulumi/pulumi/cmd/run");
        const Module = require("module");
        const idle = new Module(launcher); idle.loaded = true; require.cache[launcher] = idle;
+       ${LAUNCHER_SOURCE_MAPS};
        require("@pulumi/pulumi/cmd/run/run");
        const pulumi = require("@pulumi/pulumi");
        let registered = 0;
@@ -86,12 +104,13 @@ describe("the program's start without the SDK parts a deploy never calls", () =>
          const program = require("./program.js");
          await new Promise((resolve) => pulumi.all(Object.values(program)).apply(resolve));
          await new Promise((resolve) => setTimeout(resolve, 200));
-         console.log(JSON.stringify({ registered, loaded: ${HEAVY_LOADED} }));
+         console.log(JSON.stringify({ registered, loaded: ${HEAVY_LOADED}, formatter: Error.prepareStackTrace.name }));
        });`,
       { preload: true, env: { PULUMI_CONFIG: JSON.stringify(CONFIG) } },
     );
     expect(result.registered).toBeGreaterThanOrEqual(6); // agent, image, 2 containers, nginx, release
     expect(result.loaded).toEqual([]);
+    expect(result.formatter).toBe("ErrorPrepareStackTrace"); // Node.js's own
   });
 
   it("still serializes a function when asked, loading the serializer then", () => {
