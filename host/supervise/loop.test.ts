@@ -412,6 +412,27 @@ describe("conductor supervise between passes", () => {
     expect(host.docker.eventsOpen).toBe(false); // closed when it stopped
   });
 
+  it("recreates a container removed with docker rm -f on its destroy event, not 5 s later", async () => {
+    const starts = startsOfW0();
+    const removing = once(() => {
+      host.docker.exit(W0, 137);
+      host.docker.containers.get(W0)!.status = "removing";
+      host.docker.emit(W0, "die", { exitCode: "137" });
+    });
+    const removed = once(() => {
+      host.docker.containers.delete(W0);
+      host.docker.emit(W0, "destroy", { "conductor.service": WEB }); // Docker sends its labels
+    });
+    await superviseUntil(3_000, (t) => {
+      if (t >= 1_000) removing();
+      if (t >= 1_300) removed();
+    });
+    expect(starts).toEqual([1_400]);
+    expect(host.log.filter((l) => l.includes(W0))).toEqual([
+      `${WEB} ${W0}: recreate (container missing; attempt 1, next no sooner than 5s from now)`,
+    ]);
+  });
+
   it("still repairs one container no more often than every 5 s, even when it was healthy meanwhile", async () => {
     const starts = startsOfW0();
     const first = once(() => kill(W0));

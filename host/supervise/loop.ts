@@ -36,6 +36,7 @@ async function observe(
 ): Promise<Observed> {
   const state = await fx.docker.inspectContainer(record.name);
   if (!state) return { state: "missing" };
+  if (state.status === "removing") return { state: "removing" };
   if (state.status !== "running") return { state: "stopped", oom: oomOf(state, record.spec) };
   const check = probe && healthCheckOf(record.spec, record.name, record.hostPort, fx);
   if (!check) return { state: "running", healthy: undefined };
@@ -96,7 +97,7 @@ async function superviseContainer(
     const status: ContainerStatus = {
       serviceId,
       memory: decision.memory,
-      observed: observed.state,
+      observed: observed.state === "removing" ? "stopped" : observed.state,
       healthy: observed.state === "running" ? observed.healthy : undefined,
       lastAction: before.lastAction,
     };
