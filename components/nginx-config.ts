@@ -9,11 +9,32 @@ export interface SiteView {
 
 // The upstream holds the ports of the containers of this deploy. With no
 // containers (replicas: 0) the server answers 503 instead of failing nginx -t
-// on an empty upstream. proxy_next_upstream lets nginx try another replica when
-// one refuses a connection (it is stopping), so clients do not see it.
+// on an empty upstream.
+//
 // keepalive: without it every request opens a new connection to the container
 // through docker-proxy, and at a few hundred requests a second the TIME_WAIT
 // sockets exhaust the ephemeral ports (seen: resets at ~400 req/s on one replica).
+//
+// Fail-over when one replica dies, is restarted or is still booting (measured
+// in test/e2e/supervise-faults.test.ts; README "Supervision"): nginx reaches a
+// container through docker-proxy on 127.0.0.1:<port>. While the container is
+// stopped the port refuses connections; while it runs but its app does not
+// listen yet (booting), docker-proxy accepts the connection, fails to reach the
+// app and closes it ("upstream prematurely closed connection", "recv() failed
+// (104)"). Both are an `error` to proxy_next_upstream, so nginx passes the
+// request to the next replica. A reused keep-alive connection the replica has
+// closed is an error too: nginx does not count that try (ngx_http_upstream_next:
+// "u->peer.tries++ ... TODO: inform balancer instead") but does mark the
+// replica tried, so the retry goes to another replica, never to the same one.
+// max_fails=0: a replica that failed is never taken out for fail_timeout; with
+// max_fails=1 a replica that failed once would be skipped, and if the other
+// one died within fail_timeout nginx would answer 502 "no live upstreams"
+// while a healthy replica was there. So a GET never fails while one replica
+// serves. Not retried: a request nginx has sent when the connection fails
+// (POST and other non-idempotent methods; nginx >= 1.9.13), which is what
+// docker-proxy does to a booting replica: such requests sent to it answer 502.
+// `non_idempotent` would retry them even when the app got them and died
+// mid-request, running them twice; README "Supervision" says what is left.
 const TEMPLATE = `# Written by conductor for {{serviceId}}. Do not edit: each deploy rewrites it.
 {{#hasPorts}}
 upstream conductor_{{serviceId}} {

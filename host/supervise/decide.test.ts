@@ -34,6 +34,13 @@ describe("decide", () => {
       { attempts: 1, notBefore: NOW + 5_000, restarts: 1 },
     ],
     [
+      "waits for a container Docker is removing to be gone (docker rm -f), without counting an attempt",
+      { state: "removing" },
+      memory(),
+      "none",
+      { attempts: 0, notBefore: 0, restarts: 0 },
+    ],
+    [
       "starts a stopped container",
       { state: "stopped" },
       memory(),

@@ -6,6 +6,7 @@
 export type Observed =
   | { state: "missing" }
   | { state: "stopped"; oom?: "killed" | "likely" } // created, exited or dead; oom: container.ts oomOf
+  | { state: "removing" } // `docker rm -f` under way: its destroy event follows
   | { state: "running"; healthy: boolean | undefined }; // undefined: no health check
 
 /** What the supervisor remembers of a container between passes. */
@@ -63,6 +64,10 @@ export function decide(observed: Observed, memory: Memory, now: number): Decisio
     };
   }
   if (observed.state === "running") return unhealthy(memory, now);
+  // Its die event comes while Docker is still removing it: starting it then
+  // fails ("marked for removal") and would cost an attempt, putting the
+  // recreate 5 s later. Its destroy event, a moment later, says it is missing.
+  if (observed.state === "removing") return { action: { kind: "none" }, memory };
   const wanted: Action =
     observed.state === "missing"
       ? { kind: "recreate", reason: "container missing" }

@@ -72,19 +72,15 @@ const actions = () =>
   host.trace.filter((t) => /^docker (create|start|stop|restart|remove)/.test(t));
 
 describe("a supervisor pass", () => {
-  it("only looks at healthy containers, each under its service's lock", async () => {
+  it("only looks at healthy containers, one listing a pass, each service under its lock", async () => {
     await pass();
     expect(host.trace).toEqual([
+      "docker list conductor.service",
       `lock service-${API}`,
-      `docker inspect ${A0}`,
       "probe 20002/health",
       `unlock service-${API}`,
       `lock service-${WEB}`,
-      `docker inspect ${W0}`,
       "probe 20000/health",
-      `unlock service-${WEB}`,
-      `lock service-${WEB}`,
-      `docker inspect ${W1}`,
       "probe 20001/health",
       `unlock service-${WEB}`,
     ]);
@@ -345,7 +341,7 @@ describe("conductor supervise", () => {
   });
 
   it("runs passes every 5 s until SIGTERM, then removes its pid file", async () => {
-    const passes = () => host.trace.filter((t) => t === `docker inspect ${A0}`).length;
+    const passes = () => host.trace.filter((t) => t === "docker list conductor.service").length;
     const sleep = host.fx.clock.sleep;
     host.fx.clock.sleep = async (ms) => {
       if (passes() === 3) host.processes.signalHandlers.get("SIGTERM")!("SIGTERM");
@@ -412,6 +408,27 @@ describe("conductor supervise between passes", () => {
     expect(host.docker.eventsOpen).toBe(false); // closed when it stopped
   });
 
+  it("recreates a container removed with docker rm -f on its destroy event, not 5 s later", async () => {
+    const starts = startsOfW0();
+    const removing = once(() => {
+      host.docker.exit(W0, 137);
+      host.docker.containers.get(W0)!.status = "removing";
+      host.docker.emit(W0, "die", { exitCode: "137" });
+    });
+    const removed = once(() => {
+      host.docker.containers.delete(W0);
+      host.docker.emit(W0, "destroy", { "conductor.service": WEB }); // Docker sends its labels
+    });
+    await superviseUntil(3_000, (t) => {
+      if (t >= 1_000) removing();
+      if (t >= 1_300) removed();
+    });
+    expect(starts).toEqual([1_400]);
+    expect(host.log.filter((l) => l.includes(W0))).toEqual([
+      `${WEB} ${W0}: recreate (container missing; attempt 1, next no sooner than 5s from now)`,
+    ]);
+  });
+
   it("still repairs one container no more often than every 5 s, even when it was healthy meanwhile", async () => {
     const starts = startsOfW0();
     const first = once(() => kill(W0));
@@ -450,10 +467,10 @@ describe("conductor supervise between passes", () => {
 
   it("passes at once when woken (conductor resume)", async () => {
     const passes: number[] = [];
-    const inspect = host.docker.inspectContainer.bind(host.docker);
-    host.docker.inspectContainer = (name) => {
-      if (name === A0) passes.push(host.clock.now - START);
-      return inspect(name);
+    const list = host.docker.listContainers.bind(host.docker);
+    host.docker.listContainers = (label) => {
+      passes.push(host.clock.now - START);
+      return list(label);
     };
     const wake = once(() => host.processes.signalHandlers.get("SIGUSR2")!("SIGUSR2"));
     await superviseUntil(8_000, (t) => t >= 2_000 && wake());

@@ -28,15 +28,38 @@ export type SupervisorMemory = Map<string, ContainerStatus>;
 export type SuperviseEffects = StartEffects &
   Pick<HostEffects, "store" | "probe" | "clock" | "processes">;
 
-/** What Docker shows; a running container is probed only on a pass (`probe`). */
+/**
+ * Container name -> state, from one listing of conductor's containers at the
+ * start of a pass: one Docker API call a pass instead of one per container
+ * (the supervisor at rest with 20 containers: bench/supervise-bench.ts).
+ */
+type Listing = Map<string, string>;
+
+/**
+ * What Docker shows; a running container is probed only on a pass (`probe`).
+ * A container the pass's listing shows running is taken as running (one that
+ * died since is queued by its die event); any other is inspected now, for its
+ * exit code and whether it is missing or being removed.
+ */
 async function observe(
+  record: ContainerRecord,
+  probe: boolean,
+  listing: Listing | undefined,
+  fx: SuperviseEffects,
+): Promise<Observed> {
+  if (listing?.get(record.name) === "running") return observeRunning(record, probe, fx);
+  const state = await fx.docker.inspectContainer(record.name);
+  if (!state) return { state: "missing" };
+  if (state.status === "removing") return { state: "removing" };
+  if (state.status !== "running") return { state: "stopped", oom: oomOf(state, record.spec) };
+  return observeRunning(record, probe, fx);
+}
+
+async function observeRunning(
   record: ContainerRecord,
   probe: boolean,
   fx: SuperviseEffects,
 ): Promise<Observed> {
-  const state = await fx.docker.inspectContainer(record.name);
-  if (!state) return { state: "missing" };
-  if (state.status !== "running") return { state: "stopped", oom: oomOf(state, record.spec) };
   const check = probe && healthCheckOf(record.spec, record.name, record.hostPort, fx);
   if (!check) return { state: "running", healthy: undefined };
   return { state: "running", healthy: (await check.probe()).healthy };
@@ -71,43 +94,42 @@ async function perform(action: Action, record: ContainerRecord, fx: SuperviseEff
  */
 type Trigger = "pass" | "event";
 
-/** One container, under its service's lock, so it never races a deploy that stops it. */
+/** One container; the caller holds its service's lock, so it never races a deploy that stops it. */
 async function superviseContainer(
   serviceId: string,
   name: string,
   trigger: Trigger,
+  listing: Listing | undefined,
   memory: SupervisorMemory,
   log: Log,
   fx: SuperviseEffects,
 ): Promise<void> {
-  await fx.locks.hold(LOCKS.service(serviceId), async () => {
-    // Read again under the lock: a deploy may have just taken it away.
-    const read = fx.store.readContainer(name);
-    if (read.status === "missing") return;
-    if (read.status !== "ok") return log(`${serviceId} ${name}: not supervised: ${read.message}`);
-    const record = read.value;
-    const before = memory.get(name) ?? { serviceId, memory: freshMemory(), observed: "missing" };
-    const observed = await observe(record, trigger === "pass", fx);
-    if (trigger === "event" && observed.state === "running") {
-      memory.set(name, { ...before, observed: "running" });
-      return;
-    }
-    const decision = decide(observed, before.memory, fx.clock.now());
-    const status: ContainerStatus = {
-      serviceId,
-      memory: decision.memory,
-      observed: observed.state,
-      healthy: observed.state === "running" ? observed.healthy : undefined,
-      lastAction: before.lastAction,
-    };
-    memory.set(name, status);
-    report(decision.action, before, status, name, log, fx);
-    try {
-      await perform(decision.action, record, fx);
-    } catch (err) {
-      log(`${serviceId} ${name}: ${decision.action.kind} failed: ${(err as Error).message}`);
-    }
-  });
+  // Read again under the lock: a deploy may have just taken it away.
+  const read = fx.store.readContainer(name);
+  if (read.status === "missing") return;
+  if (read.status !== "ok") return log(`${serviceId} ${name}: not supervised: ${read.message}`);
+  const record = read.value;
+  const before = memory.get(name) ?? { serviceId, memory: freshMemory(), observed: "missing" };
+  const observed = await observe(record, trigger === "pass", listing, fx);
+  if (trigger === "event" && observed.state === "running") {
+    memory.set(name, { ...before, observed: "running" });
+    return;
+  }
+  const decision = decide(observed, before.memory, fx.clock.now());
+  const status: ContainerStatus = {
+    serviceId,
+    memory: decision.memory,
+    observed: observed.state === "removing" ? "stopped" : observed.state,
+    healthy: observed.state === "running" ? observed.healthy : undefined,
+    lastAction: before.lastAction,
+  };
+  memory.set(name, status);
+  report(decision.action, before, status, name, log, fx);
+  try {
+    await perform(decision.action, record, fx);
+  } catch (err) {
+    log(`${serviceId} ${name}: ${decision.action.kind} failed: ${(err as Error).message}`);
+  }
 }
 
 function report(
@@ -129,11 +151,15 @@ function report(
   log(`${after.serviceId} ${name}: ${line}`);
 }
 
-/** A service's released containers, unless it is paused or not supervised. */
+/**
+ * A service's released containers, unless it is paused or not supervised,
+ * under its lock (taken once for all of them: each take costs a socket).
+ */
 async function superviseService(
   release: ReleaseRecord,
   recorded: Set<string>,
   wanted: Set<string>,
+  listing: Listing,
   memory: SupervisorMemory,
   log: Log,
   fx: SuperviseEffects,
@@ -141,10 +167,13 @@ async function superviseService(
   if (!release.supervise || fx.store.isPaused(release.serviceId)) return;
   // Only containers the deploy finished (recorded) and released: never
   // one a deploy is still starting, or stopping.
-  for (const name of release.containers.filter((n) => recorded.has(n))) {
-    wanted.add(name);
-    await superviseContainer(release.serviceId, name, "pass", memory, log, fx);
-  }
+  const names = release.containers.filter((n) => recorded.has(n));
+  for (const name of names) wanted.add(name);
+  if (names.length === 0) return;
+  await fx.locks.hold(LOCKS.service(release.serviceId), async () => {
+    for (const name of names)
+      await superviseContainer(release.serviceId, name, "pass", listing, memory, log, fx);
+  });
 }
 
 /**
@@ -164,9 +193,12 @@ export async function superviseOnce(
   }
   const recorded = new Set(records.values.map((r) => r.name));
   const wanted = new Set<string>();
+  const listing: Listing = new Map(
+    (await fx.docker.listContainers(LABELS.service)).map((c) => [c.name, c.state]),
+  );
   for (const release of releases.values) {
     try {
-      await superviseService(release, recorded, wanted, memory, log, fx);
+      await superviseService(release, recorded, wanted, listing, memory, log, fx);
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
       log(`${release.serviceId}: not supervised: ${err.message}`);
@@ -194,7 +226,9 @@ export async function superviseContainerNow(
   const release = fx.store.readRelease(serviceId);
   if (release.status !== "ok" || !release.value.supervise) return;
   if (!release.value.containers.includes(name) || fx.store.isPaused(serviceId)) return;
-  await superviseContainer(serviceId, name, "event", memory, log, fx);
+  await fx.locks.hold(LOCKS.service(serviceId), () =>
+    superviseContainer(serviceId, name, "event", undefined, memory, log, fx),
+  );
 }
 
 /** Containers that were down when last seen and whose back-off is over: checked again now. */

@@ -7,8 +7,10 @@
 //
 // Not proved here: dockerd restarting. The full test run and the fleet tests
 // use this machine's dockerd (the fleet's hosts are its containers), so this
-// file never stops it; host/supervise/loop.test.ts covers the stream being
-// lost and the pass when the daemon answers again.
+// file never stops it; test/fleet/dockerd-restart.test.ts kills a fleet
+// host's own dockerd, and host/supervise/loop.test.ts covers the stream being
+// lost and the pass when the daemon answers again. The fault table under
+// load: supervise-faults.test.ts.
 import * as fs from "node:fs";
 import { buildExample, containersOf, get } from "./docker";
 import { TestStack, run, until } from "./harness";
