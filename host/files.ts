@@ -85,7 +85,7 @@ export function readJson<T>(file: string, schema: z.ZodType<T>, what: string): R
   try {
     parsed = JSON.parse(text.value);
   } catch (err) {
-    return { status: "corrupt", file, message: `${file} is not JSON: ${(err as Error).message}` };
+    return { status: "corrupt", file, message: `${file} is not JSON: ${whereJsonBreaks(err)}` };
   }
   const checked = schema.safeParse(parsed);
   if (checked.success) return { status: "ok", value: checked.data };
@@ -94,6 +94,19 @@ export function readJson<T>(file: string, schema: z.ZodType<T>, what: string): R
     (i) => `${i.path.length > 0 ? i.path.join(".") : "(the whole file)"}: ${i.message}`,
   );
   return { status: "corrupt", file, message: `${file} is not ${what}: ${issues.join("; ")}` };
+}
+
+/**
+ * Why JSON.parse failed, without the file's text: records hold secrets, and
+ * V8's message quotes the text around the error (`Unexpected token 'h',
+ * ..."PASSWORD":hunter2-ve"... is not valid JSON`) and the token itself. Only
+ * its fixed wording for a truncated file and the position are kept.
+ */
+function whereJsonBreaks(err: unknown): string {
+  const message = (err as Error).message;
+  if (message === "Unexpected end of JSON input") return "it ends before the JSON does";
+  const position = / at position (\d+)/.exec(message)?.[1];
+  return position === undefined ? "unexpected text" : `unexpected text at position ${position}`;
 }
 
 /** The value, or a StoreError for a fault; undefined when the file is missing. */

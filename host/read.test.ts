@@ -130,6 +130,16 @@ describe("release read", () => {
     expect(answer.problem).toMatch(new RegExp(`^${file()} is not JSON: `));
   });
 
+  it("answers a problem that never quotes a corrupt record's text (an unquoted secret)", async () => {
+    fs.writeFileSync(file(), '{"env":{"DB_PASSWORD":hunter2-very-secret}}');
+    const answer = await read();
+    expect(answer).toStrictEqual({
+      release: null,
+      problem: `${file()} is not JSON: unexpected text`,
+    });
+    expect(answer.problem).not.toContain("hunter2");
+  });
+
   it("answers a problem naming the fields, never their values, of a record conductor would not write", async () => {
     fs.writeFileSync(file(), JSON.stringify({ ...RELEASE, env: { "NOT A NAME": "hunter2" } }));
     const answer = await read();

@@ -317,7 +317,7 @@ describe("a release's read", () => {
   });
 
   it("reads a record that is not one conductor writes as drift, with the host's words", async () => {
-    const problem = "/var/lib/conductor/releases/x.json is not JSON: Unexpected end of JSON input";
+    const problem = "/var/lib/conductor/releases/x.json is not JSON: it ends before the JSON does";
     const result = await releaseHandler.read(
       SERVICE_ID,
       inputs,
