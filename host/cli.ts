@@ -47,6 +47,10 @@ const deployCommands = {
     section: REFRESH,
   },
   "release read": { summary: "a service's release record, for pulumi refresh", section: REFRESH },
+  "image read": {
+    summary: "whether a revision's image is here, for pulumi refresh",
+    section: REFRESH,
+  },
 } as const satisfies Record<HostCommand, { summary: string; section: string }>;
 
 export const HOST_PROGRAM = defineProgram({

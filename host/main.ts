@@ -8,7 +8,7 @@ import { logsCommand } from "./logs";
 import { imageList, statusReport } from "./report";
 import { nginxApply, nginxRemove } from "./nginx";
 import { predeployRun } from "./predeploy";
-import { containerRead, cronRead, nginxRead, releaseRead } from "./read";
+import { containerRead, cronRead, imageRead, nginxRead, releaseRead } from "./read";
 import { UsageError as CommandLineError } from "../cli/commands";
 import { parseCommandLine, type SuperviseMode } from "./cli";
 import { cronInstall, cronRemove } from "./cron";
@@ -49,6 +49,7 @@ const requestHandlers: {
   "nginx read": nginxRead,
   "cron read": cronRead,
   "release read": releaseRead,
+  "image read": imageRead,
 };
 
 /** Validates the request before anything acts on it; the provider validates the answer. */

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import type { ReleaseRequest } from "../protocol/requests";
 import { type FakeHost, fakeHost } from "./fakes.testutil";
 import { nginxApply } from "./nginx";
-import { containerRead, cronRead, nginxRead, releaseRead } from "./read";
+import { containerRead, cronRead, imageRead, nginxRead, releaseRead } from "./read";
 import { releaseApply } from "./release";
 
 const ID = "shop_web_production";
@@ -31,7 +31,7 @@ afterEach(() => host.cleanup());
 
 /** What a read did: look-ups only, nothing written, no lock taken. */
 function readOnly(trace: string[]) {
-  expect(trace.filter((t) => !/^docker inspect /.test(t))).toStrictEqual([]);
+  expect(trace.filter((t) => !/^docker (inspect|image) /.test(t))).toStrictEqual([]);
 }
 
 describe("container read", () => {
@@ -57,6 +57,25 @@ describe("container read", () => {
   it("answers none for a container of that name that is not the service's", async () => {
     host.docker.add(NAME, "running", { "conductor.service": "shop_api_production" });
     await expect(read()).resolves.toStrictEqual({ container: null });
+  });
+});
+
+describe("image read", () => {
+  const HUB = "docker.io/library/nginx";
+  const read = (image: string) =>
+    imageRead({ serviceId: ID, image, revision: "1.27" }, undefined, host.fx);
+
+  // Docker resolves the reference (docker.io/library/nginx:1.27 is the image it
+  // lists as nginx:1.27; checked against dockerd 2026-12): the host asks for
+  // exactly the configured one, never matches listed tags against it.
+  it("asks Docker for the exact reference of the revision, as configured", async () => {
+    host.docker.images.add(`${HUB}:1.27`);
+    await expect(read(HUB)).resolves.toStrictEqual({ present: true });
+    expect(host.trace).toStrictEqual([`docker image ${HUB}:1.27`]);
+  });
+
+  it("answers not present when Docker has no such image", async () => {
+    await expect(read(HUB)).resolves.toStrictEqual({ present: false });
   });
 });
 

@@ -28,6 +28,19 @@ export async function containerRead(
   };
 }
 
+/**
+ * Whether Docker has the revision's image, asked by that exact reference:
+ * Docker resolves the name, so an image configured as `docker.io/library/x`
+ * or `index.docker.io/library/x` is found though Docker lists it as `x`.
+ */
+export async function imageRead(
+  req: RequestOf<"image read">,
+  _log?: unknown,
+  fx: Pick<HostEffects, "docker"> = hostEffects(),
+): Promise<AnswerOf<"image read">> {
+  return { present: await fx.docker.imageExists(`${req.image}:${req.revision}`) };
+}
+
 export async function nginxRead(
   req: RequestOf<"nginx read">,
   _log?: unknown,

@@ -280,6 +280,14 @@ export const releaseRead = z.strictObject({
 });
 
 /**
+ * Whether the host has the image of a revision: Docker is asked for that exact
+ * reference and resolves the name itself, so `docker.io/library/nginx` finds
+ * the image Docker lists as `nginx` (a filter on listed tags would not).
+ */
+export const imageReadRequest = z.strictObject({ serviceId, image: repository, revision });
+export const imageRead = z.strictObject({ present: z.boolean() });
+
+/**
  * Every subcommand the deploy (and `npx conductor`, for what it reads) runs on
  * a host, with its request and answer.
  */
@@ -300,6 +308,7 @@ export const HOST_COMMANDS = {
   "nginx read": { request: serviceRequest, answer: nginxRead },
   "cron read": { request: serviceRequest, answer: cronRead },
   "release read": { request: serviceRequest, answer: releaseRead },
+  "image read": { request: imageReadRequest, answer: imageRead },
 } as const;
 
 export type HostCommand = keyof typeof HOST_COMMANDS;

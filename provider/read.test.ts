@@ -408,19 +408,32 @@ describe("an image's read", () => {
     auth: secret({ username: "deploy", password: "hunter2" }),
   };
 
-  it("asks for the image's tags and reads as stored while the revision's is there", async () => {
-    const host = scriptedHost(JSON.stringify({ tags: [OTHER_SHA, SHA] }));
+  it("asks the host for the revision's image and reads as stored while it is there", async () => {
+    const host = scriptedHost(JSON.stringify({ present: true }));
     const result = await imageHandler.read(SERVICE_ID, inputs, host.run);
     expect(asked(host.calls)).toStrictEqual({
-      argv: [CONDUCTOR, "image", "list"],
-      request: { serviceId: SERVICE_ID, image: IMAGE },
+      argv: [CONDUCTOR, "image", "read"],
+      request: { serviceId: SERVICE_ID, image: IMAGE, revision: SHA },
     });
     expect(result).toStrictEqual({ id: SERVICE_ID, props: inputs });
   });
 
   it("reads as gone when the host lost the revision's image (the next up pulls it)", async () => {
-    const host = scriptedHost(JSON.stringify({ tags: [OTHER_SHA] }));
+    const host = scriptedHost(JSON.stringify({ present: false }));
     await expect(imageHandler.read(SERVICE_ID, inputs, host.run)).resolves.toStrictEqual(GONE);
+  });
+
+  // Docker lists it as `nginx:<tag>`: a read by listed tags found it gone on every refresh.
+  it("asks for a docker.io image by the name configured, which Docker resolves", async () => {
+    const hub = { ...inputs, image: "docker.io/library/nginx", registry: "docker.io" };
+    const host = scriptedHost(JSON.stringify({ present: true }));
+    const result = await imageHandler.read(SERVICE_ID, hub, host.run);
+    expect(asked(host.calls).request).toStrictEqual({
+      serviceId: SERVICE_ID,
+      image: "docker.io/library/nginx",
+      revision: SHA,
+    });
+    expect(result).toStrictEqual({ id: SERVICE_ID, props: hub });
   });
 });
 

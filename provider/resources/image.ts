@@ -39,13 +39,16 @@ export const imageHandler: ResourceHandler = {
   // Images stay: the previous revision's is what a rollback starts from.
   async delete() {},
 
-  // Gone when the host no longer has the revision's image (the next `up` pulls it).
+  // Gone when the host no longer has the revision's image (the next `up`
+  // pulls it). Asked by reference, not by listing tags: Docker lists
+  // `docker.io/library/nginx` as `nginx` (host/read.ts imageRead).
   async read(id, state, run, say) {
     refuseImport(TYPE, state);
     const { connection, request } = read(inputs, TYPE, "state", state);
     const { serviceId, image, revision } = request;
-    const answer = await askHost(TYPE, connection, "image list", { serviceId, image }, run, say);
+    const ask = { serviceId, image, revision };
+    const answer = await askHost(TYPE, connection, "image read", ask, run, say);
     if (!answer) return { id, props: state };
-    return answer.tags.includes(revision) ? { id, props: state } : GONE;
+    return answer.present ? { id, props: state } : GONE;
   },
 };
