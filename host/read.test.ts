@@ -29,9 +29,9 @@ beforeEach(() => {
 });
 afterEach(() => host.cleanup());
 
-/** What a read did: look-ups only, nothing written, no lock taken. */
+/** What a read did: look-ups only (under a lock or not), nothing written. */
 function readOnly(trace: string[]) {
-  expect(trace.filter((t) => !/^docker (inspect|image) /.test(t))).toStrictEqual([]);
+  expect(trace.filter((t) => !/^(docker (inspect|image)|lock|unlock) /.test(t))).toStrictEqual([]);
 }
 
 describe("container read", () => {
@@ -48,6 +48,18 @@ describe("container read", () => {
     });
     await expect(read()).resolves.toStrictEqual({ container });
     readOnly(host.trace);
+  });
+
+  // The supervisor removes and re-creates a container under this lock: a read
+  // between the two found none, and refresh dropped the Container.
+  it("inspects under the service's lock, which the supervisor holds to re-create one", async () => {
+    host.docker.add(NAME, "running", { "conductor.service": ID });
+    await read();
+    expect(host.trace).toStrictEqual([
+      `lock service-${ID}`,
+      `docker inspect ${NAME}`,
+      `unlock service-${ID}`,
+    ]);
   });
 
   it("answers none when Docker has no such container", async () => {

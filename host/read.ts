@@ -1,23 +1,27 @@
 // `conductor <kind> read`: what this host really has of one of a service's
 // resources, for `pulumi refresh` (the provider's `read`; README: "Drift and
-// `pulumi refresh`"). Each reads and answers; none changes anything, and none
-// takes a lock: a read racing a deploy sees the file before or after its
-// atomic rename, and a refresh is not run beside a deploy of the same stack
-// (Pulumi locks the stack).
+// `pulumi refresh`"). Each reads and answers; none changes anything. Files
+// need no lock: a read racing a write sees the file before or after its
+// atomic rename. A container does: the supervisor removes and re-creates one
+// under the service's lock (supervise/loop.ts), so `container read` inspects
+// under that lock, and sees the container before or after, never missing in
+// between. A refresh is not run beside a deploy of the same stack (Pulumi
+// locks the stack).
 import * as crypto from "node:crypto";
 import { cronFileName } from "./crontab";
 import { type HostEffects, hostEffects } from "./effects";
 import { confName } from "./nginx";
-import { LABELS } from "./store";
+import { LABELS, LOCKS } from "./store";
 import { type AnswerOf, type RequestOf, releaseRequest } from "../protocol/requests";
 
 /** The container, if there is one of that name and it is the service's. */
 export async function containerRead(
   req: RequestOf<"container read">,
   _log?: unknown,
-  fx: Pick<HostEffects, "docker"> = hostEffects(),
+  fx: Pick<HostEffects, "docker" | "locks"> = hostEffects(),
 ): Promise<AnswerOf<"container read">> {
-  const found = await fx.docker.inspectContainer(req.name);
+  const inspect = () => fx.docker.inspectContainer(req.name);
+  const found = await fx.locks.hold(LOCKS.service(req.serviceId), inspect);
   if (!found || found.labels[LABELS.service] !== req.serviceId) return { container: null };
   const port = Number(found.labels[LABELS.port]);
   return {
