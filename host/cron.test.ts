@@ -1,5 +1,6 @@
 // `cron install|remove` against a fake Docker (generate-cron's container)
 // and a temp cron dir. The wrapping itself is crontab.test.ts's.
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import type { CronInstallRequest } from "../protocol/requests";
 import { cronInstall, cronRemove } from "./cron";
@@ -38,7 +39,7 @@ const install = () => cronInstall(REQUEST, host.logLine, host.fx);
 describe("cron install", () => {
   it("runs generate-cron in the new revision with the service's env, and installs the wrapped crontab", async () => {
     generates("# tokens\n*/30 * * * * bin/expire\n@daily bin/report\n");
-    expect(await install()).toEqual({ jobs: 2 });
+    const answer = await install();
     const run = `/usr/local/bin/conductor run --id ${ID} --revision ${REVISION} --lock --`;
     expect(fs.readFileSync(file, "utf8")).toBe(
       [
@@ -52,6 +53,9 @@ describe("cron install", () => {
       ].join("\n"),
     );
     expect(fs.statSync(file).mode & 0o777).toBe(0o644);
+    // The hash of what it wrote, kept by the deploy for refresh to compare (cron read).
+    const written = crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+    expect(answer).toStrictEqual({ jobs: 2, sha256: written });
     expect(host.trace).toEqual([
       `docker create ${RUNNER} ${REQUEST.image}:${REVISION}`,
       `docker wait ${RUNNER} next-exit`,

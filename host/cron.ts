@@ -5,7 +5,8 @@
 // old file in place.
 import { cronFileName, formatProblems, wrapCrontab } from "./crontab";
 import { type HostEffects, hostEffects, type Log } from "./effects";
-import type { CronInstallRequest, ServiceRequest } from "../protocol/requests";
+import type { AnswerOf, CronInstallRequest, ServiceRequest } from "../protocol/requests";
+import { sha256 } from "./read";
 import { runCaptured } from "./run";
 
 export type CronEffects = Pick<HostEffects, "docker" | "random" | "cronDir">;
@@ -14,7 +15,7 @@ export async function cronInstall(
   req: CronInstallRequest,
   log: Log,
   fx: CronEffects = hostEffects(),
-): Promise<{ jobs: number }> {
+): Promise<AnswerOf<"cron install">> {
   const name = cronFileName(req.serviceId);
   const path = fx.cronDir.path(name);
   const image = `${req.image}:${req.revision}`;
@@ -32,7 +33,9 @@ export async function cronInstall(
   }
   fx.cronDir.write(name, result.file);
   log(`${path}: ${result.jobs.length} job(s) at revision ${req.revision}`);
-  return { jobs: result.jobs.length };
+  // The hash of what was written, which the deploy keeps for refresh to
+  // compare with `cron read`'s: the deploy never has the file itself.
+  return { jobs: result.jobs.length, sha256: sha256(result.file) };
 }
 
 export async function cronRemove(

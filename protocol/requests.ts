@@ -170,7 +170,11 @@ export const cronInstallRequest = z.strictObject({
 });
 export type CronInstallRequest = z.infer<typeof cronInstallRequest>;
 
-export const cronInstalled = z.strictObject({ jobs: z.number().int().min(0) });
+/** The SHA-256 of a cron file as written or read; refresh compares the two. */
+const fileSha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** How many jobs the file has, and the SHA-256 of the file as written. */
+export const cronInstalled = z.strictObject({ jobs: z.number().int().min(0), sha256: fileSha256 });
 
 /**
  * The image of a revision on a host, pulled if missing. `registry` is the
@@ -263,12 +267,7 @@ export const containerRead = z.strictObject({
 export const nginxRead = z.strictObject({ config: z.string().nullable() });
 
 /** The SHA-256 of the service's cron file as it is on disk; null when there is none. */
-export const cronRead = z.strictObject({
-  sha256: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .nullable(),
-});
+export const cronRead = z.strictObject({ sha256: fileSha256.nullable() });
 
 /**
  * The service's release record: null when there is none; `problem` says why a

@@ -22,11 +22,11 @@ export const cronFileHandler = serviceFileHandler({
   ),
   updateOn: ["image", "revision", "env", "generate", "allowOverlap"],
   // The host builds the file from generate-cron's output, so the deploy keeps
-  // the hash of what was written (one more read, after installing) for
-  // refresh to compare. A hash, not the file: the app prints its lines, and
-  // they may hold what its env holds.
+  // the hash of what was written (`cron install` answers it) for refresh to
+  // compare. A hash, not the file: the app prints its lines, and they may
+  // hold what its env holds.
   read: "cron read",
-  outputs: async ({ jobs }, readBack) => ({ jobs, fileSha256: (await readBack()).sha256 }),
+  outputs: ({ jobs, sha256 }) => ({ jobs, fileSha256: sha256 }),
   outputKeys: ["jobs", "fileSha256"],
   observe({ sha256 }, _stored, state) {
     if (sha256 === null) return "gone";

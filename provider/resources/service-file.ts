@@ -36,11 +36,8 @@ export interface ServiceFile<Apply extends HostCommand, Read extends ReadCommand
   inputs: z.ZodType<{ connection: Connection; request: RequestOf<Apply> }>;
   /** Inputs whose change rewrites the file. */
   updateOn: readonly string[];
-  /** Outputs to add from apply's answer; `readBack` reads the file just written. */
-  outputs?(
-    result: AnswerOf<Apply>,
-    readBack: () => Promise<AnswerOf<Read>>,
-  ): Promise<Record<string, unknown>>;
+  /** Outputs to add from apply's answer. */
+  outputs?(result: AnswerOf<Apply>): Record<string, unknown>;
   /** The outputs' keys, which are no inputs: `outputs` adds them. */
   outputKeys?: readonly string[];
   /** What `read`'s answer says, against the stored request and state. */
@@ -61,9 +58,8 @@ export function serviceFileHandler<Apply extends HostCommand, Read extends ReadC
     const { connection, request } = read(file.inputs, file.type, "inputs", raw);
     const result = await conductor(connection, file.apply, request, run);
     const { serviceId } = request as { serviceId: string };
-    const readBack = () => conductor(connection, file.read, { serviceId } as RequestOf<Read>, run);
     // Outputs keep the inputs as the engine sent them, so secrets stay wrapped.
-    return { id: serviceId, outs: { ...raw, ...(await file.outputs?.(result, readBack)) } };
+    return { id: serviceId, outs: { ...raw, ...file.outputs?.(result) } };
   };
   // The inputs kept in the state; null is a field an earlier read found missing (observed.ts).
   const inputsOfState = (state: Record<string, unknown>) =>
