@@ -462,8 +462,28 @@ describe("a read the host cannot answer", () => {
     await expect(agentHandler.read("box", { ...site, bundleSha256: "x" }, run)).rejects.toThrow(
       "host box: cannot connect over SSH",
     );
-    // The read, then the check whether conductor is there (which fails alike).
-    expect(calls.map((argv) => argv[0])).toStrictEqual([CONDUCTOR, "sh", "sh"]);
+    // The read alone, no check whether conductor is there: that would wait for
+    // a second connect timeout on a host that drops packets. The Agent's read is the check.
+    expect(calls.map((argv) => argv[0])).toStrictEqual([CONDUCTOR, "sh"]);
+  });
+
+  // How a missing command fails: dash and bash over ssh (exit 127), or the spawn here.
+  it.each([
+    "host box: sh: 1: /usr/local/bin/conductor: not found",
+    "host box: bash: line 1: /usr/local/bin/conductor: No such file or directory",
+    "host box: cannot run /usr/local/bin/conductor: spawn /usr/local/bin/conductor ENOENT",
+  ])("checks whether conductor is there when the read fails with %s", async (message) => {
+    const calls: string[][] = [];
+    const run: RunOnHost = async (_conn, argv) => {
+      calls.push(argv);
+      if (argv[0] === "sh") return "missing\n";
+      throw new HostCommandError(message);
+    };
+    await expect(nginxSiteHandler.read(SERVICE_ID, site, run)).resolves.toStrictEqual({
+      id: SERVICE_ID,
+      props: site,
+    });
+    expect(calls.map((argv) => argv[0])).toStrictEqual([CONDUCTOR, "sh"]);
   });
 
   it("keeps the stored state, and says so, where conductor is missing", async () => {
@@ -497,9 +517,9 @@ describe("a read the host cannot answer", () => {
     );
   });
 
-  it("fails with the host's error where conductor is there but the read fails", async () => {
+  it("fails with the host's error where conductor answers that the read failed", async () => {
     const run: RunOnHost = async (_conn, argv) => {
-      if (argv[0] === "sh") return `${"d".repeat(64)}  -\n`;
+      if (argv[0] === "sh") throw new Error("conductor answered: no check needed");
       throw new HostCommandError("host box: cannot reach the Docker daemon");
     };
     const state = { connection: BOX, serviceId: SERVICE_ID, name: NAME };
@@ -531,7 +551,7 @@ describe("FleetProvider's read", () => {
     const said: string[] = [];
     const run: RunOnHost = async (_conn, argv) => {
       if (argv[0] === "sh") return "missing\n";
-      throw new HostCommandError("host box: not found");
+      throw new HostCommandError("host box: sh: 1: /usr/local/bin/conductor: not found");
     };
     const provider = new FleetProvider(run, async (urn, m) => void said.push(`${urn}: ${m}`));
     const urn =

@@ -78,9 +78,23 @@ async function whyConductorCannotAnswer(
   // The host command's own usage error (cli/commands.ts) for a subcommand it lacks.
   if (err.message.includes(`unknown command ${command}`))
     return `its conductor is older than this deploy (it has no \`${command}\`)`;
-  // When the host cannot be reached this fails too: the first error is the one to show.
+  // Checked only when the command itself was not found: after any other failure (a
+  // host that drops packets, ssh's exit 255) a check would wait for a second timeout.
+  if (!commandNotFound(err.message)) return undefined;
   const installed = await installedSha256(connection, run).catch(() => "unknown");
   return installed === undefined ? `${CONDUCTOR_BIN} is missing` : undefined;
+}
+
+/**
+ * The shell's or spawn's words for a command it cannot run, naming our path:
+ * dash's "<path>: not found", bash's "No such file or directory" (exit 127),
+ * "Permission denied" (126), or Node's "spawn <path> ENOENT" on the local host.
+ */
+function commandNotFound(message: string): boolean {
+  return (
+    message.includes(CONDUCTOR_BIN) &&
+    /not found|no such file or directory|permission denied|ENOENT|EACCES/i.test(message)
+  );
 }
 
 /**
