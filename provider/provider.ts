@@ -77,7 +77,11 @@ export class FleetProvider implements pulumi.provider.Provider {
     await handlerFor(urn).delete(state, this.#run);
   }
 
-  /** pulumi refresh (and import, which each handler refuses: observed.ts refuseImport). */
+  /**
+   * pulumi refresh. Never an import: the Node.js SDK's server fails an import
+   * before this, calling toJavaScript() on the properties an import does not
+   * send (@pulumi/pulumi provider/server.js `read`; README: "Drift and `pulumi refresh`").
+   */
   async read(id: string, urn: string, state: Record<string, unknown>) {
     return handlerFor(urn).read(id, state, this.#run, (message) => this.#say(urn, message));
   }

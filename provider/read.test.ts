@@ -11,7 +11,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Connection } from "../protocol/connection";
-import { RESOURCE_TYPES } from "../protocol/names";
 import { type Call, scriptedHost } from "./fakes.testutil";
 import { FleetProvider } from "./provider";
 import { agentHandler } from "./resources/agent";
@@ -525,23 +524,6 @@ describe("a read the host cannot answer", () => {
     const state = { connection: BOX, serviceId: SERVICE_ID, name: NAME };
     await expect(containerHandler.read(NAME, state, run)).rejects.toThrow(
       "host box: cannot reach the Docker daemon",
-    );
-  });
-});
-
-describe("pulumi import", () => {
-  it.each<[string, ResourceHandler]>([
-    [RESOURCE_TYPES.agent, agentHandler],
-    [RESOURCE_TYPES.container, containerHandler],
-    [RESOURCE_TYPES.cronFile, cronFileHandler],
-    [RESOURCE_TYPES.image, imageHandler],
-    [RESOURCE_TYPES.nginxSite, nginxSiteHandler],
-    [RESOURCE_TYPES.predeploy, predeployHandler],
-    [RESOURCE_TYPES.release, releaseHandler],
-  ])("of a %s is refused, saying why and what to do instead", async (type, handler) => {
-    // What the engine sends to import: an id, and no state.
-    await expect(handler.read(NAME, {}, neverRuns)).rejects.toThrow(
-      `${type} cannot be imported: an id does not say how to reach its host`,
     );
   });
 });

@@ -11,7 +11,7 @@ import { RESOURCE_TYPES } from "../../protocol/names";
 import { CONDUCTOR_BIN } from "../../protocol/rules";
 import type { RunOnHost } from "../transport";
 import { diffWith } from "./diff";
-import { GONE, installedSha256, refuseImport } from "./observed";
+import { GONE, installedSha256 } from "./observed";
 import { connectionOnly, read } from "./read";
 import type { ResourceHandler } from "./types";
 
@@ -98,7 +98,6 @@ export const agentHandler: ResourceHandler = {
   // reads as gone (the next `up` installs it), another one as its SHA-256,
   // which diff compares with the bundle's.
   async read(id, state, run) {
-    refuseImport(TYPE, state);
     const { connection } = read(connectionOnly, TYPE, "state", state);
     const installed = await installedSha256(connection, run);
     if (installed === undefined) return GONE;

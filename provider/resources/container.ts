@@ -8,7 +8,7 @@ import { RESOURCE_TYPES } from "../../protocol/names";
 import { containerSpec, containerStopRequest } from "../../protocol/requests";
 import { conductor, type RunOnHost } from "../transport";
 import { diffWith } from "./diff";
-import { askHost, DRIFT, GONE, hasDrift, refuseImport, withoutDrift } from "./observed";
+import { askHost, DRIFT, GONE, hasDrift, withoutDrift } from "./observed";
 import { orDefault, read, connectionOnly, withConnection } from "./read";
 import type { ResourceHandler } from "./types";
 
@@ -66,7 +66,6 @@ export const containerHandler: ResourceHandler = {
   // creates it, create-first as ever); drift when it does not run. Its spec is
   // not read back: the name is a fingerprint of the spec (host/naming.ts).
   async read(id, state, run, say) {
-    refuseImport(TYPE, state);
     const { connection, serviceId, name } = read(stateToRead, TYPE, "state", state);
     const answer = await askHost(TYPE, connection, "container read", { serviceId, name }, run, say);
     if (!answer) return { id, props: state };

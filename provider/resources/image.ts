@@ -8,7 +8,7 @@ import { RESOURCE_TYPES } from "../../protocol/names";
 import { imagePullRequest } from "../../protocol/requests";
 import { conductor, type RunOnHost } from "../transport";
 import { diffWith } from "./diff";
-import { askHost, GONE, refuseImport } from "./observed";
+import { askHost, GONE } from "./observed";
 import { read, withConnection } from "./read";
 import type { ResourceHandler } from "./types";
 
@@ -43,7 +43,6 @@ export const imageHandler: ResourceHandler = {
   // pulls it). Asked by reference, not by listing tags: Docker lists
   // `docker.io/library/nginx` as `nginx` (host/read.ts imageRead).
   async read(id, state, run, say) {
-    refuseImport(TYPE, state);
     const { connection, request } = read(inputs, TYPE, "state", state);
     const { serviceId, image, revision } = request;
     const ask = { serviceId, image, revision };

@@ -127,20 +127,3 @@ export function withoutDrift(state: Record<string, unknown>): Record<string, unk
 
 /** Whether a read left `drift` in the state: the next `up` repairs it (diff.ts). */
 export const hasDrift = (state: Record<string, unknown>) => state[DRIFT] !== undefined;
-
-/**
- * `pulumi import` reads with an id and nothing else, but a host is reached
- * with the connection (address, user, key) from the stack's config, which
- * reaches the provider only as a resource's input: there is nothing to read
- * with. (The Node.js SDK's provider server fails an import before this, on
- * the properties an import does not send: server.js `read`.)
- */
-export function refuseImport(type: ResourceType, state: Record<string, unknown>): void {
-  if (state.connection !== undefined) return;
-  throw new Error(
-    `${type} cannot be imported: an id does not say how to reach its host (the connection, ` +
-      "key included, comes from the stack's config). To take over what runs on a host, deploy " +
-      "the same config: `pulumi up` keeps a running container of the same spec (its name is a " +
-      "fingerprint of the spec) and rewrites the files (README: Drift and `pulumi refresh`).",
-  );
-}

@@ -7,7 +7,6 @@ import { RESOURCE_TYPES } from "../../protocol/names";
 import { predeployRequest } from "../../protocol/requests";
 import { conductor, type RunOnHost } from "../transport";
 import { changedKeys } from "./diff";
-import { refuseImport } from "./observed";
 import { orDefault, read, withConnection } from "./read";
 import type { ResourceHandler, Say } from "./types";
 
@@ -57,7 +56,6 @@ export const predeployHandler: ResourceHandler = {
   // Nothing on the host to read either: a migration leaves no trace conductor
   // could check (the database is the app's). The stored state is what ran.
   async read(id, state) {
-    refuseImport(TYPE, state);
     return { id, props: state };
   },
 };

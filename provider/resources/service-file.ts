@@ -14,7 +14,7 @@ import {
 } from "../../protocol/requests";
 import { conductor, type RunOnHost } from "../transport";
 import { diffWith } from "./diff";
-import { askHost, DRIFT, GONE, observedState, refuseImport } from "./observed";
+import { askHost, DRIFT, GONE, observedState } from "./observed";
 import { read } from "./read";
 import type { ResourceHandler } from "./types";
 
@@ -79,7 +79,6 @@ export function serviceFileHandler<Apply extends HostCommand, Read extends ReadC
     // Drift where diff looks (observed.ts): the host's values of the inputs,
     // or `drift`; a missing file or record reads as gone.
     async read(id, state, run, say) {
-      refuseImport(file.type, state);
       const { connection, request } = read(file.inputs, file.type, "state", inputsOfState(state));
       const { serviceId } = request as { serviceId: string };
       const ask = { serviceId } as RequestOf<Read>;

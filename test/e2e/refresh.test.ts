@@ -237,9 +237,10 @@ describe("pulumi refresh", () => {
 
   // It cannot work (README: "Drift and `pulumi refresh`"): an import reads with
   // an id alone, and a host is reached with the connection from the stack's
-  // config. The Node.js SDK's provider server fails before our read can say so
+  // config. The Node.js SDK's provider server fails before our read runs
   // (server.js `read` calls toJavaScript() on the properties an import does
-  // not send). What is checked: it fails, and the stack is as it was.
+  // not send): checked is that message, the one the README quotes, and that
+  // the stack is as it was.
   it("fails to import a running conductor container, and changes nothing", async () => {
     const [container] = await running();
     const result = await stack.pulumi([
@@ -253,6 +254,9 @@ describe("pulumi refresh", () => {
     printed.push(`--- pulumi import of ${container.name} printed\n${changesIn(result.output)}`);
     expect(result.code).not.toBe(0);
     expect(result.output).toMatch(/fleet:index:Container adopted import/);
+    expect(result.output).toContain(
+      "Preview failed: Cannot read properties of undefined (reading 'toJavaScript')",
+    );
     expect((await stack.pulumiOk(["stack", "export"])).stdout).not.toContain("::adopted");
     await stack.pulumiOk(["preview", "--expect-no-changes"]);
   });
