@@ -9,9 +9,10 @@ import { z } from "zod";
 import { connectionSchema } from "../../protocol/connection";
 import { RESOURCE_TYPES } from "../../protocol/names";
 import { CONDUCTOR_BIN } from "../../protocol/rules";
+import type { Connection } from "../../protocol/connection";
 import type { RunOnHost } from "../transport";
 import { diffWith } from "./diff";
-import { GONE, installedSha256 } from "./observed";
+import { GONE } from "./observed";
 import { connectionOnly, read } from "./read";
 import type { ResourceHandler } from "./types";
 
@@ -68,6 +69,25 @@ cat > "$tmp"
 chmod 0755 "$tmp"
 mv -f "$tmp" "${CONDUCTOR_BIN}"
 ${SUPERVISION_SCRIPT}`;
+
+/**
+ * Where the host's conductor reads itself (the Agent's read): the SHA-256 of
+ * the installed command, or "missing". A fixed script, without conductor, so
+ * it answers where conductor is gone.
+ */
+export const INSTALLED_SCRIPT = `if [ -f ${CONDUCTOR_BIN} ] && [ -x ${CONDUCTOR_BIN} ]; then sha256sum < ${CONDUCTOR_BIN}; else echo missing; fi`;
+
+/** The SHA-256 of the host's conductor, or undefined when there is none. */
+export async function installedSha256(
+  connection: Connection,
+  run: RunOnHost,
+): Promise<string | undefined> {
+  const out = (await run(connection, ["sh", "-c", INSTALLED_SCRIPT], "")).trim();
+  if (out === "missing") return undefined;
+  const sha = /^[0-9a-f]{64}\b/.exec(out)?.[0];
+  if (!sha) throw new Error(`host ${connection.host}: cannot tell the SHA-256 of ${CONDUCTOR_BIN}`);
+  return sha;
+}
 
 /** Installs the bundle the inputs name, if it is still the one they name. */
 async function install(raw: Record<string, unknown>, run: RunOnHost): Promise<string> {

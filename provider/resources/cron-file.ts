@@ -25,7 +25,7 @@ export const cronFileHandler = serviceFileHandler({
   // the hash of what was written (`cron install` answers it) for refresh to
   // compare. A hash, not the file: the app prints its lines, and they may
   // hold what its env holds.
-  read: "cron read",
+  readCommand: "cron read",
   outputs: ({ jobs, sha256 }) => ({ jobs, fileSha256: sha256 }),
   outputKeys: ["jobs", "fileSha256"],
   observe({ sha256 }, _stored, state) {

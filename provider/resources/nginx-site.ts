@@ -12,6 +12,6 @@ export const nginxSiteHandler = serviceFileHandler({
   inputs: withConnection(nginxApplyRequest),
   updateOn: ["config"],
   // The file as it is: an edit shows as the config's diff, and `up` writes ours back.
-  read: "nginx read",
+  readCommand: "nginx read",
   observe: ({ config }) => (config === null ? "gone" : { actual: { config } }),
 });

@@ -13,6 +13,7 @@ import type { AnswerOf, HostCommand, RequestOf } from "../../protocol/requests";
 import { CONDUCTOR_BIN } from "../../protocol/rules";
 import { containsSecret, reveal, secret } from "../secrets";
 import { conductor, type RunOnHost } from "../transport";
+import { installedSha256 } from "./agent";
 import type { Say } from "./types";
 
 /** The output that says what the host has that no input describes; absent when nothing. */
@@ -20,25 +21,6 @@ export const DRIFT = "drift";
 
 /** The resource is not on the host: refresh drops it from the state, the next `up` creates it. */
 export const GONE: pulumi.provider.ReadResult = { id: "", props: {} };
-
-/**
- * Where the host's conductor reads itself (resources/agent.ts): the SHA-256 of
- * the installed command, or "missing". A fixed script, without conductor, so
- * it answers where conductor is gone.
- */
-export const INSTALLED_SCRIPT = `if [ -f ${CONDUCTOR_BIN} ] && [ -x ${CONDUCTOR_BIN} ]; then sha256sum < ${CONDUCTOR_BIN}; else echo missing; fi`;
-
-/** The SHA-256 of the host's conductor, or undefined when there is none. */
-export async function installedSha256(
-  connection: Connection,
-  run: RunOnHost,
-): Promise<string | undefined> {
-  const out = (await run(connection, ["sh", "-c", INSTALLED_SCRIPT], "")).trim();
-  if (out === "missing") return undefined;
-  const sha = /^[0-9a-f]{64}\b/.exec(out)?.[0];
-  if (!sha) throw new Error(`host ${connection.host}: cannot tell the SHA-256 of ${CONDUCTOR_BIN}`);
-  return sha;
-}
 
 /**
  * Asks the host's conductor; undefined when conductor itself cannot answer

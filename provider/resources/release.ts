@@ -35,7 +35,7 @@ export const releaseHandler = serviceFileHandler({
   ],
   // The record as it is: each field that differs shows as that input's diff
   // (env stays secret), one that cannot be read as drift; `up` rewrites it.
-  read: "release read",
+  readCommand: "release read",
   observe({ release, problem }) {
     if (problem !== undefined) return { actual: {}, drift: problem };
     if (release === null) return "gone";
