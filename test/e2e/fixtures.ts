@@ -15,6 +15,7 @@ export interface WebOptions {
   listen: number;
   replicas?: number;
   env?: Record<string, string>;
+  stopTimeout?: string;
 }
 
 /** One http service `web` of the example image behind nginx on `listen`. */
@@ -33,7 +34,7 @@ export function webConfig(o: WebOptions): Record<string, unknown> {
           healthCheck: { path: "/health", timeout: "1s", interval: "100ms", deadline: "15s" },
           nginx: { listen: o.listen, serverName: "localhost" },
         },
-        stopTimeout: "10s",
+        stopTimeout: o.stopTimeout ?? "10s",
         ...(o.env ? { env: o.env } : {}),
       },
     },

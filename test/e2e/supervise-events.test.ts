@@ -13,6 +13,7 @@
 // load: supervise-faults.test.ts.
 import * as fs from "node:fs";
 import { buildExample, containersOf, get } from "./docker";
+import { webConfig } from "./fixtures";
 import { TestStack, run, until } from "./harness";
 import { type Load, startLoad } from "./load";
 
@@ -48,25 +49,16 @@ describe("conductor supervise, on Docker's events", () => {
     await buildExample(REVISION);
     logStart = fs.existsSync(LOG) ? fs.statSync(LOG).size : 0;
     stack = await TestStack.create("supev");
-    await stack.writeConfig({
-      "conductor:app": APP,
-      "conductor:revision": REVISION,
-      "conductor:hosts": { box: { address: "local" } },
-      "conductor:services": {
-        web: {
-          image: "conductor-hello",
-          hosts: ["box"],
-          stopTimeout: "5s",
-          replicas: 2,
-          env: { BOOT_DELAY: `${BOOT_MS}ms` },
-          http: {
-            port: 8080,
-            healthCheck: { path: "/health", timeout: "1s", interval: "100ms", deadline: "15s" },
-            nginx: { listen: LISTEN, serverName: "localhost" },
-          },
-        },
-      },
-    });
+    await stack.writeConfig(
+      webConfig({
+        app: APP,
+        revision: REVISION,
+        kind: "local",
+        listen: LISTEN,
+        stopTimeout: "5s",
+        env: { BOOT_DELAY: `${BOOT_MS}ms` },
+      }),
+    );
     await stack.upOk();
     load = startLoad(`http://127.0.0.1:${LISTEN}/`, { concurrency: 2 });
   }, 300_000);

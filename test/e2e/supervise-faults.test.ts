@@ -15,12 +15,13 @@
 // supervise.test.ts and supervise-events.test.ts.
 import * as fs from "node:fs";
 import { buildExample, containersOf, get } from "./docker";
+import { webConfig } from "./fixtures";
 import { TestStack, run, until } from "./harness";
 import { type LoadReport, startLoad } from "./load";
 
 const REVISION = "5f5f5f5";
 const APP = "supft";
-const LISTEN = 18108;
+const LISTEN = 18109;
 const BOOT_MS = 1_500;
 const LOG = "/var/log/conductor-supervise.log";
 const NGINX_ERRORS = "/var/log/nginx/error.log";
@@ -59,25 +60,16 @@ describe("conductor supervise: one fault at a time, under load through nginx", (
     await buildExample(REVISION);
     logStart = sizeOf(LOG);
     stack = await TestStack.create("supft");
-    await stack.writeConfig({
-      "conductor:app": APP,
-      "conductor:revision": REVISION,
-      "conductor:hosts": { box: { address: "local" } },
-      "conductor:services": {
-        web: {
-          image: "conductor-hello",
-          hosts: ["box"],
-          stopTimeout: "5s",
-          replicas: 2,
-          env: { BOOT_DELAY: `${BOOT_MS}ms` },
-          http: {
-            port: 8080,
-            healthCheck: { path: "/health", timeout: "1s", interval: "100ms", deadline: "15s" },
-            nginx: { listen: LISTEN, serverName: "localhost" },
-          },
-        },
-      },
-    });
+    await stack.writeConfig(
+      webConfig({
+        app: APP,
+        revision: REVISION,
+        kind: "local",
+        listen: LISTEN,
+        stopTimeout: "5s",
+        env: { BOOT_DELAY: `${BOOT_MS}ms` },
+      }),
+    );
     await stack.upOk();
     replicas = (await containersOf(WEB)).map((c) => ({ name: c.name, port: hostPortOf(c.name) }));
     expect(replicas).toHaveLength(2);
