@@ -321,24 +321,30 @@ describe("container up", () => {
 });
 
 describe("container down", () => {
+  const down = () =>
+    containerDown({ serviceId: SPEC.serviceId, name, stopTimeoutMs: 2500 }, host.logLine, host.fx);
+
   it("removes the record first, under the service's lock, then stops with the request's timeout and removes", async () => {
     host.docker.images.add(IMAGE);
     await up();
     host.trace.length = 0;
-    await containerDown(
-      { serviceId: SPEC.serviceId, name, stopTimeoutMs: 2500 },
-      host.logLine,
-      host.fx,
-    );
+    await down();
+    // The stop outside the lock: the replicas' deletes do not wait for each other.
     expect(host.trace).toEqual([
       "lock service-shop_web_production",
       `store remove container ${name}`,
+      "unlock service-shop_web_production",
       `docker stop ${name} 3s`,
       `docker remove ${name}`,
-      "unlock service-shop_web_production",
     ]);
     expect(host.log.at(-1)).toBe(`${name}: stopped and removed`);
     expect(record().status).toBe("missing");
     expect(host.docker.containers.size).toBe(0);
+  });
+
+  it("takes no lock for a container the release already stopped and forgot", async () => {
+    await down();
+    expect(host.trace).toEqual([`docker stop ${name} 3s`, `docker remove ${name}`]);
+    expect(host.log).toEqual([`${name}: stopped and removed`]);
   });
 });

@@ -44,13 +44,18 @@ export async function containerDown(
   log: Log,
   fx: Pick<HostEffects, "docker" | "store" | "locks"> = hostEffects(),
 ): Promise<void> {
-  // Under the service's lock, the record goes first: from then on the
-  // supervisor leaves this container alone (supervise/loop.ts).
-  await fx.locks.hold(LOCKS.service(req.serviceId), async () => {
-    fx.store.removeContainer(req.name);
-    await fx.docker.stopContainer(req.name, Math.ceil(req.stopTimeoutMs / 1000));
-    await fx.docker.removeContainer(req.name);
-  });
+  // The record goes first, under the service's lock: from then on the
+  // supervisor, which reads it under that lock, leaves this container alone
+  // (supervise/loop.ts). No record (the release took it away) needs no lock.
+  // The stop itself holds no lock, so the deletes of a service's replicas
+  // never wait for each other: after a release, each costs two 404s.
+  if (fx.store.readContainer(req.name).status !== "missing") {
+    await fx.locks.hold(LOCKS.service(req.serviceId), async () =>
+      fx.store.removeContainer(req.name),
+    );
+  }
+  await fx.docker.stopContainer(req.name, Math.ceil(req.stopTimeoutMs / 1000));
+  await fx.docker.removeContainer(req.name);
   log(`${req.name}: stopped and removed`);
 }
 

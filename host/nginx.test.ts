@@ -1,30 +1,55 @@
 // `nginx apply|remove` against a fake nginx (scripted `nginx -t`, /proc
-// scans) and a temp conf dir. Not proven here: nginx's own reload semantics
-// (the e2e zero-downtime test measures them).
+// scans), a temp conf dir and the real socket locks (the batch's requesters
+// and its leader tell each other apart by them): one change alone, several
+// in one batch, a bad one among them, and a leader killed mid-batch (a real
+// process, SIGKILLed). Not proven here: nginx's own reload semantics (the
+// e2e zero-downtime and nginx-batch tests measure them).
+import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as path from "node:path";
+import type { ExecResult } from "./exec";
 import { type FakeHost, fakeHost } from "./fakes.testutil";
-import { nginxApply, nginxRemove } from "./nginx";
+import { socketLocks } from "./lock";
+import { nginxApply, type NginxEffects, nginxRemove } from "./nginx";
+import type { DeployActivity } from "./nginx-batch";
 
 const ID = "shop_web_production";
 const CONFIG = "upstream shop { server 127.0.0.1:20000; }\n";
+const QUIET: DeployActivity = { containerUps: 0, nginxRequests: 0, recordsWritten: new Map() };
 
 let host: FakeHost;
+let fx: NginxEffects;
 let file: string;
+let activity: () => DeployActivity;
 beforeEach(() => {
   host = fakeHost();
-  file = host.fx.nginxConfDir.path(`conductor-${ID}.conf`);
+  activity = () => QUIET;
+  fx = {
+    ...host.fx,
+    locks: socketLocks(path.join(host.dir, "locks")),
+    deployActivity: () => activity(),
+  };
+  file = confFile(ID);
 });
 afterEach(() => host.cleanup());
 
-const apply = (config = CONFIG) => nginxApply({ serviceId: ID, config }, host.logLine, host.fx);
+const confFile = (id: string) => host.fx.nginxConfDir.path(`conductor-${id}.conf`);
+const execs = () => host.trace.filter((t) => t.startsWith("exec "));
+const apply = (config = CONFIG, id = ID) => nginxApply({ serviceId: id, config }, host.logLine, fx);
 const reject = () =>
   host.programs.set("nginx -t", {
     code: 1,
     stdout: "",
     stderr: 'nginx: [emerg] unknown directive "upstrem"\n',
   });
+/** What the batch leaves in the store once every requester has its answer: nothing. */
+const batchLeftovers = () =>
+  ["pending", "claimed", "answers", "journal.json"].flatMap((f) => {
+    const p = path.join(host.store.root, "nginx-batch", f);
+    return !fs.existsSync(p) ? [] : fs.statSync(p).isDirectory() ? fs.readdirSync(p) : [f];
+  });
 
-describe("nginx apply", () => {
+describe("nginx apply, alone", () => {
   it("writes the file, checks, reloads and waits for the old workers to go", async () => {
     host.workerScans = [
       { running: [11, 12], draining: 0 }, // before the reload
@@ -36,21 +61,18 @@ describe("nginx apply", () => {
     await apply();
     expect(fs.readFileSync(file, "utf8")).toBe(CONFIG);
     expect(fs.statSync(file).mode & 0o777).toBe(0o644);
-    expect(host.trace).toEqual([
-      "lock nginx",
-      "exec nginx -t",
-      "exec nginx -s reload",
-      "unlock nginx",
-    ]);
-    expect(host.clock.now - started).toBe(100); // two 50 ms waits
+    expect(execs()).toEqual(["exec nginx -t", "exec nginx -s reload"]);
+    // Two 50 ms waits for the workers; none to gather a batch, with no other deploy under way.
+    expect(host.clock.now - started).toBe(100);
     expect(host.workerScans).toHaveLength(1);
     expect(host.log).toEqual([`${file}: installed, nginx reloaded`]);
+    expect(batchLeftovers()).toEqual([]);
   });
 
   it("reloads even when the file already has this content (a deploy killed before reloading)", async () => {
     fs.writeFileSync(file, CONFIG);
     await apply();
-    expect(host.trace).toContain("exec nginx -s reload");
+    expect(execs()).toContain("exec nginx -s reload");
   });
 
   it("puts the previous file back and does not reload when nginx -t fails", async () => {
@@ -62,7 +84,8 @@ describe("nginx apply", () => {
       ),
     );
     expect(fs.readFileSync(file, "utf8")).toBe("previous\n");
-    expect(host.trace).toEqual(["lock nginx", "exec nginx -t", "unlock nginx"]);
+    expect(execs()).toEqual(["exec nginx -t"]);
+    expect(batchLeftovers()).toEqual([]);
   });
 
   it("removes a new file that nginx -t rejects", async () => {
@@ -71,9 +94,13 @@ describe("nginx apply", () => {
     expect(fs.readdirSync(host.fx.nginxConfDir.dir)).toEqual([]);
   });
 
-  it("fails when the reload fails, with nginx's message", async () => {
+  it("fails when the reload fails, with nginx's message, and puts the previous file back", async () => {
+    fs.writeFileSync(file, "previous\n");
     host.programs.set("nginx -s reload", { code: 1, stdout: "", stderr: "nginx: no master\n" });
-    await expect(apply()).rejects.toThrow(new Error("nginx -s failed (exit 1): nginx: no master"));
+    await expect(apply()).rejects.toThrow(
+      new Error("nginx -s failed (exit 1): nginx: no master; the previous files are back in place"),
+    );
+    expect(fs.readFileSync(file, "utf8")).toBe("previous\n");
   });
 
   it("goes on after 60 s when old workers still drain, and says so", async () => {
@@ -96,15 +123,216 @@ describe("nginx remove", () => {
       { running: [11], draining: 0 },
       { running: [21], draining: 0 },
     ];
-    await nginxRemove({ serviceId: ID }, host.logLine, host.fx);
+    await nginxRemove({ serviceId: ID }, host.logLine, fx);
     expect(fs.existsSync(file)).toBe(false);
-    expect(host.trace).toEqual(["lock nginx", "exec nginx -s reload", "unlock nginx"]);
+    expect(execs()).toEqual(["exec nginx -t", "exec nginx -s reload"]);
     expect(host.log).toEqual([`${file}: removed, nginx reloaded`]);
   });
 
-  it("does nothing when there is no file", async () => {
-    await nginxRemove({ serviceId: ID }, host.logLine, host.fx);
-    expect(host.trace).toEqual(["lock nginx", "unlock nginx"]);
+  it("does not reload when there is no file", async () => {
+    await nginxRemove({ serviceId: ID }, host.logLine, fx);
+    expect(execs()).toEqual(["exec nginx -t"]);
     expect(host.log).toEqual([]);
+  });
+});
+
+describe("nginx apply, several services at once", () => {
+  const IDS = ["shop_a_production", "shop_b_production", "shop_c_production"];
+  const configOf = (id: string) => `upstream ${id} { server 127.0.0.1:20000; }\n`;
+
+  beforeEach(() => {
+    // Real time: the requesters poll and the leader gathers while they arrive.
+    fx.clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+    // A deploy under way (a `container up` running) until all three have asked.
+    activity = () => ({ ...QUIET, containerUps: pending() < IDS.length ? 1 : 0 });
+    // A new generation of workers after each reload, however many there are.
+    let generation = 1;
+    const exec = fx.exec;
+    fx.exec = async (program, args) => {
+      if (args[0] === "-s") generation++;
+      return exec(program, args);
+    };
+    fx.nginxWorkers = () => ({ running: [generation], draining: 0 });
+  });
+  const pending = () => {
+    const dir = path.join(host.store.root, "nginx-batch", "pending");
+    return fs.existsSync(dir) ? fs.readdirSync(dir).length : 0;
+  };
+  /** `nginx -t` fails while any file holds `upstrem`, naming it as nginx does. */
+  const checkFiles = () => {
+    const exec = fx.exec;
+    fx.exec = async (program, args) => {
+      const result = await exec(program, args);
+      if (args[0] !== "-t") return result;
+      const dir = host.fx.nginxConfDir.dir;
+      const bad = fs
+        .readdirSync(dir)
+        .find((f) => fs.readFileSync(path.join(dir, f), "utf8").includes("upstrem"));
+      if (!bad) return result;
+      return {
+        code: 1,
+        stdout: "",
+        stderr: `nginx: [emerg] unknown directive "upstrem" in ${path.join(dir, bad)}:1\nnginx: configuration file /etc/nginx/nginx.conf test failed\n`,
+      } satisfies ExecResult;
+    };
+  };
+
+  /** Each asks 100 ms after the one before, as services whose containers are healthy at different times do. */
+  const staggered = <T>(ask: (id: string, i: number) => Promise<T>) =>
+    IDS.map((id, i) => new Promise((r) => setTimeout(r, 100 * i)).then(() => ask(id, i)));
+
+  it("installs them all with one nginx -t, one reload and one wait for the old workers", async () => {
+    await Promise.all(staggered((id) => apply(configOf(id), id)));
+    expect(execs()).toEqual(["exec nginx -t", "exec nginx -s reload"]);
+    for (const id of IDS) expect(fs.readFileSync(confFile(id), "utf8")).toBe(configOf(id));
+    expect(host.log.sort()).toEqual(
+      IDS.map(
+        (id) => `${confFile(id)}: installed, nginx reloaded (one reload for 3 sites of this host)`,
+      ),
+    );
+    expect(batchLeftovers()).toEqual([]);
+  });
+
+  it("fails only the service nginx -t rejects, naming its file, and reloads the others once", async () => {
+    checkFiles();
+    fs.writeFileSync(confFile(IDS[1]), "previous of b\n");
+    const results = await Promise.allSettled(
+      staggered((id, i) => apply(i === 1 ? "upstrem broken;\n" : configOf(id), id)),
+    );
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((results[1] as PromiseRejectedResult).reason.message).toBe(
+      `nginx -t rejected ${confFile(IDS[1])}; the previous file is back in place:\nnginx: [emerg] unknown directive "upstrem" in ${confFile(IDS[1])}:1\nnginx: configuration file /etc/nginx/nginx.conf test failed`,
+    );
+    expect(fs.readFileSync(confFile(IDS[1]), "utf8")).toBe("previous of b\n");
+    expect(fs.readFileSync(confFile(IDS[0]), "utf8")).toBe(configOf(IDS[0]));
+    expect(fs.readFileSync(confFile(IDS[2]), "utf8")).toBe(configOf(IDS[2]));
+    // The batch, then each change on its own in the order they came, then one reload.
+    expect(execs().filter((e) => e === "exec nginx -s reload")).toHaveLength(1);
+    expect(execs().filter((e) => e === "exec nginx -t").length).toBeGreaterThanOrEqual(2);
+    expect(batchLeftovers()).toEqual([]);
+  });
+
+  it("puts every file of the batch back and reloads nothing when nginx -t fails whatever the batch holds", async () => {
+    reject(); // e.g. a broken nginx.conf
+    fs.writeFileSync(confFile(IDS[0]), "previous of a\n");
+    const results = await Promise.allSettled(staggered((id) => apply(configOf(id), id)));
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
+    for (const [i, r] of results.entries()) {
+      expect((r as PromiseRejectedResult).reason.message).toBe(
+        `nginx -t rejected ${confFile(IDS[i])}; the previous file is back in place:\nnginx: [emerg] unknown directive "upstrem"`,
+      );
+    }
+    expect(fs.readdirSync(host.fx.nginxConfDir.dir)).toEqual([`conductor-${IDS[0]}.conf`]);
+    expect(fs.readFileSync(confFile(IDS[0]), "utf8")).toBe("previous of a\n");
+    expect(execs()).not.toContain("exec nginx -s reload");
+  });
+});
+
+describe("a leader killed mid-batch", () => {
+  const DEAD = "shop_dead_production";
+  const LIVE = "shop_live_production";
+  let leader: ChildProcess | undefined;
+  afterEach(() => leader?.kill("SIGKILL"));
+
+  /**
+   * Another conductor process asking for DEAD's change: it leads (it takes
+   * the free nginx lock), holds its batch open while `go` is missing (a
+   * deploy still under way), and hangs in `nginx -s reload`.
+   */
+  async function startLeader(): Promise<ChildProcess> {
+    const script = `
+      const path = require("node:path");
+      const { fakeHost } = require("./host/fakes.testutil");
+      const { socketLocks } = require("./host/lock");
+      const { HostStore } = require("./host/store");
+      const { ConfDir } = require("./host/files");
+      const { nginxApply } = require("./host/nginx");
+      const [dir, id] = process.argv.slice(1);
+      const host = fakeHost();
+      const fx = {
+        ...host.fx,
+        store: new HostStore(path.join(dir, "state")),
+        nginxConfDir: new ConfDir(path.join(dir, "nginx"), 0o644),
+        locks: socketLocks(path.join(dir, "locks")),
+        clock: { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+        deployActivity: () => ({ containerUps: require("node:fs").existsSync(path.join(dir, "go")) ? 0 : 1, nginxRequests: 0, recordsWritten: new Map() }),
+        exec: async (file, args) => {
+          if (args[0] !== "-s") return { code: 0, stdout: "", stderr: "" };
+          console.log("reloading");
+          return new Promise(() => setInterval(() => {}, 1000));
+        },
+      };
+      nginxApply({ serviceId: id, config: "upstream dead { server 127.0.0.1:29999; }\\n" }, () => {}, fx);`;
+    const child = spawn(
+      process.execPath,
+      ["-r", "esbuild-register", "-e", script, host.dir, DEAD],
+      {
+        cwd: path.join(__dirname, ".."),
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    return child;
+  }
+
+  const said = (child: ChildProcess, line: string) =>
+    new Promise<void>((resolve) =>
+      child.stdout!.on("data", (d: Buffer) => d.toString().includes(line) && resolve()),
+    );
+
+  beforeEach(() => {
+    host.workerScans = [
+      { running: [11], draining: 0 },
+      { running: [21], draining: 0 },
+    ];
+  });
+
+  it("loses no live requester's change: the next leader puts the dead one's files back, drops its change, makes the others", async () => {
+    fx.clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+    fs.writeFileSync(confFile(DEAD), "previous of dead\n");
+    fs.writeFileSync(confFile(LIVE), "previous of live\n");
+    leader = await startLeader();
+    const locked = path.join(host.dir, "locks", "nginx.sock");
+    while (!fs.existsSync(locked)) await new Promise((r) => setTimeout(r, 20));
+    // Our request waits for the leader, which holds its batch open for it.
+    const live = apply("upstream live { server 127.0.0.1:20001; }\n", LIVE);
+    const pendingDir = path.join(host.store.root, "nginx-batch", "pending");
+    while (!(fs.existsSync(pendingDir) && fs.readdirSync(pendingDir).length === 2)) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const reloading = said(leader, "reloading");
+    fs.writeFileSync(path.join(host.dir, "go"), "");
+    await reloading;
+    // Both changes are installed, and nginx is being reloaded, when the leader dies.
+    expect(fs.readFileSync(confFile(DEAD), "utf8")).toContain("dead");
+    expect(fs.readFileSync(confFile(LIVE), "utf8")).toContain("live");
+    const exited = new Promise((r) => leader!.once("exit", r));
+    leader.kill("SIGKILL");
+    await exited;
+
+    await live;
+    expect(fs.readFileSync(confFile(LIVE), "utf8")).toBe(
+      "upstream live { server 127.0.0.1:20001; }\n",
+    );
+    expect(fs.readFileSync(confFile(DEAD), "utf8")).toBe("previous of dead\n");
+    expect(execs()).toEqual(["exec nginx -t", "exec nginx -s reload"]);
+    expect(host.log).toEqual([
+      `nginx: a conductor process died while changing ${confFile(DEAD)}, ${confFile(LIVE)}; put the previous files back`,
+      `nginx: dropped the change of ${DEAD}: the deploy that asked for it is gone`,
+      `${confFile(LIVE)}: installed, nginx reloaded`,
+    ]);
+    expect(batchLeftovers()).toEqual([]);
+  });
+
+  it("reloads after putting the dead leader's files back even with no change left to make", async () => {
+    fs.mkdirSync(path.join(host.store.root, "nginx-batch"), { recursive: true });
+    fs.writeFileSync(
+      path.join(host.store.root, "nginx-batch", "journal.json"),
+      JSON.stringify({ [`conductor-${DEAD}.conf`]: null }),
+    );
+    fs.writeFileSync(confFile(DEAD), "what the dead leader wrote\n");
+    await nginxRemove({ serviceId: "shop_other_production" }, host.logLine, fx);
+    expect(fs.existsSync(confFile(DEAD))).toBe(false);
+    // nginx may run what the dead leader wrote: it must run the files again.
+    expect(execs()).toEqual(["exec nginx -t", "exec nginx -s reload"]);
   });
 });
