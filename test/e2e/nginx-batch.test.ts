@@ -10,7 +10,7 @@ import { nginxReloadsDuring } from "./nginx-reloads";
 
 const APP = "batch";
 const SERVICES = ["web0", "web1", "web2", "web3", "web4"];
-const LISTEN_BASE = 18110;
+const LISTEN_BASE = 18140;
 const REVISIONS = ["ba1ba1b", "ba2ba2b", "ba3ba3b"];
 
 const url = (i: number) => `http://127.0.0.1:${LISTEN_BASE + i}/`;
