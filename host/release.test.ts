@@ -92,6 +92,25 @@ describe("release apply", () => {
     ]);
   });
 
+  it("stops the strays at once, not one after another: each waits out its stop timeout alone", async () => {
+    // Each stop returns only once every stray's stop has begun; in turn, the first never would.
+    const strays = 3;
+    let begun = 0;
+    let allBegun!: () => void;
+    const everyStopBegun = new Promise<void>((r) => (allBegun = r));
+    const stop = host.docker.stopContainer.bind(host.docker);
+    host.docker.stopContainer = async (name, seconds) => {
+      if (++begun === strays) allBegun();
+      await everyStopBegun;
+      return stop(name, seconds);
+    };
+    const outcome = await Promise.race([
+      apply().then(() => "done"),
+      new Promise((r) => setTimeout(() => r(`only ${begun} of ${strays} stops began`), 2000)),
+    ]);
+    expect(outcome).toBe("done");
+  });
+
   it("removes each stray's record before stopping it", async () => {
     await apply();
     const name = "shop_web_production-0-old0000000";
