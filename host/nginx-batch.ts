@@ -62,8 +62,10 @@ export type BatchEffects = Pick<HostEffects, "locks" | "clock" | "random" | "sto
   deployActivity(): DeployActivity;
 };
 
-/** How often a requester looks for its answer and whether a leader is needed. */
+/** How often a requester looks for its answer (a file read). */
 const POLL_MS = 25;
+/** How often it checks that a leader holds the lock (a few socket calls), and a leader looks for more (a /proc scan: 14 ms here). */
+const LEAD_POLL_MS = 100;
 /** How long a change may wait in pending/ before its requester gives up (the lock's own wait). */
 const WAIT_TIMEOUT_MS = 120_000;
 /**
@@ -74,7 +76,7 @@ const WAIT_TIMEOUT_MS = 120_000;
  */
 export const SETTLE_MS = 200;
 /** The longest a leader holds its batch back for more (a slow service then gets a reload of its own). */
-export const GATHER_MAX_MS = 3_000;
+export const GATHER_MAX_MS = 10_000;
 
 /** Makes `change` through the next batch, leading it if no one else does; throws its error. */
 export async function submitChange(
@@ -103,10 +105,12 @@ async function awaitAnswer(
   fx: BatchEffects,
 ): Promise<Outcome> {
   const deadline = fx.clock.now() + WAIT_TIMEOUT_MS;
-  for (;;) {
+  for (let poll = 0; ; poll++) {
     const answer = queue.takeAnswer(id);
     if (answer) return answer;
-    await fx.locks.tryHold(LOCKS.nginx, () => lead(queue, committer, log, fx));
+    if (poll % (LEAD_POLL_MS / POLL_MS) === 0) {
+      await fx.locks.tryHold(LOCKS.nginx, () => lead(queue, committer, log, fx));
+    }
     const led = queue.takeAnswer(id);
     if (led) return led;
     // Only a change still in pending/ can be withdrawn; a claimed one is being made.
@@ -163,7 +167,7 @@ async function gather(queue: BatchQueue, fx: BatchEffects): Promise<string[]> {
       if (!pendingServices.has(serviceId)) lastBusy = Math.max(lastBusy, Math.min(at, now));
     }
     if (now - lastBusy >= SETTLE_MS || now - started >= GATHER_MAX_MS) return ids;
-    await fx.clock.sleep(POLL_MS);
+    await fx.clock.sleep(LEAD_POLL_MS);
   }
 }
 
