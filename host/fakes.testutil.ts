@@ -235,9 +235,14 @@ export class FakeDocker implements DockerClient {
 export function fakeLocks(trace: string[], held = new Set<string>()): Locks {
   const hold = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     trace.push(`lock ${name}`);
+    // Held while fn runs, so a tryHold meanwhile gives up as on a host (nginx-batch.ts tells
+    // a live requester by it); a name the test holds for another process stays held.
+    const mine = !held.has(name);
+    if (mine) held.add(name);
     try {
       return await fn();
     } finally {
+      if (mine) held.delete(name);
       trace.push(`unlock ${name}`);
     }
   };

@@ -105,6 +105,7 @@ async function awaitAnswer(
   fx: BatchEffects,
 ): Promise<Outcome> {
   const deadline = fx.clock.now() + WAIT_TIMEOUT_MS;
+  let missing = 0;
   for (let poll = 0; ; poll++) {
     const answer = queue.takeAnswer(id);
     if (answer) return answer;
@@ -113,6 +114,9 @@ async function awaitAnswer(
     }
     const led = queue.takeAnswer(id);
     if (led) return led;
+    // Missing twice in a row: once could be a look between the renames of a requeue.
+    missing = queue.has(id) ? 0 : missing + 1;
+    if (missing > 1) throw new Error(`nginx: the change was dropped without an answer (${id})`);
     // Only a change still in pending/ can be withdrawn; a claimed one is being made.
     if (fx.clock.now() >= deadline && queue.remove("pending", id)) {
       throw new Error(
@@ -254,6 +258,13 @@ class BatchQueue {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
       throw err;
     }
+  }
+
+  /** Whether the change is still waiting or being made (else answered, or dropped). */
+  has(id: string): boolean {
+    return (["pending", "claimed", "answers"] as const).some((stage) =>
+      fs.existsSync(this.file(stage, id)),
+    );
   }
 
   remove(stage: Stage, id: string): boolean {

@@ -20,12 +20,20 @@ import type { NginxApplyRequest, ServiceRequest } from "../protocol/requests";
 const DRAIN_TIMEOUT_MS = 60_000;
 
 export type NginxEffects = Pick<HostEffects, "nginxConfDir" | "exec" | "clock" | "nginxWorkers"> &
-  BatchEffects;
+  Omit<BatchEffects, "deployActivity"> &
+  Partial<Pick<BatchEffects, "deployActivity">>;
 
 function nginxEffects(): NginxEffects {
   const fx = hostEffects();
   return { ...fx, deployActivity: () => deployActivity(fx.store) };
 }
+
+/** Effects given without deployActivity (other handlers' tests) see no deploy under way: no gathering. */
+const batch = (fx: NginxEffects): BatchEffects => ({
+  ...fx,
+  deployActivity:
+    fx.deployActivity ?? (() => ({ containerUps: 0, nginxRequests: 0, recordsWritten: new Map() })),
+});
 
 export const confName = (serviceId: string) => `conductor-${serviceId}.conf`;
 
@@ -34,7 +42,12 @@ export async function nginxApply(
   log: Log,
   fx: NginxEffects = nginxEffects(),
 ): Promise<void> {
-  await submitChange({ serviceId: req.serviceId, config: req.config }, committer(fx), log, fx);
+  await submitChange(
+    { serviceId: req.serviceId, config: req.config },
+    committer(fx),
+    log,
+    batch(fx),
+  );
 }
 
 export async function nginxRemove(
@@ -42,7 +55,7 @@ export async function nginxRemove(
   log: Log,
   fx: NginxEffects = nginxEffects(),
 ): Promise<void> {
-  await submitChange({ serviceId: req.serviceId }, committer(fx), log, fx);
+  await submitChange({ serviceId: req.serviceId }, committer(fx), log, batch(fx));
 }
 
 /**
