@@ -131,8 +131,9 @@ async function awaitAnswer(
 async function lead(queue: BatchQueue, committer: Committer, log: Log, fx: BatchEffects) {
   const mustReload = committer.recover(log);
   for (const id of queue.ids("claimed")) queue.move(id, "claimed", "pending");
-  const ids = await gather(queue, fx);
-  const batch = await claim(queue, ids, log, fx);
+  await gather(queue, fx);
+  // Listed again: a change that came while the last look was being made goes too.
+  const batch = await claim(queue, queue.ids("pending"), log, fx);
   if (batch.length === 0 && !mustReload) return;
   let outcomes: Outcome[];
   try {
@@ -150,18 +151,17 @@ async function lead(queue: BatchQueue, committer: Committer, log: Log, fx: Batch
 }
 
 /**
- * Waits while more changes look to be on their way, and returns the ids then
- * pending: while a `container up` runs (its service's NginxSite follows it),
+ * Waits while more changes look to be on their way: while a `container up` runs (its service's NginxSite follows it),
  * while an nginx request has started but not yet written its change, and
  * SETTLE_MS past either or past another service's last container record; at
  * most GATHER_MAX_MS. A lone service's change goes at once.
  */
-async function gather(queue: BatchQueue, fx: BatchEffects): Promise<string[]> {
+async function gather(queue: BatchQueue, fx: BatchEffects): Promise<void> {
   const started = fx.clock.now();
   let lastBusy = -Infinity;
   for (;;) {
     const ids = queue.ids("pending");
-    if (ids.length === 0) return ids;
+    if (ids.length === 0) return;
     const now = fx.clock.now();
     const activity = fx.deployActivity();
     const waiting = ids.length + queue.ids("answers").length;
@@ -170,7 +170,7 @@ async function gather(queue: BatchQueue, fx: BatchEffects): Promise<string[]> {
     for (const [serviceId, at] of activity.recordsWritten) {
       if (!pendingServices.has(serviceId)) lastBusy = Math.max(lastBusy, Math.min(at, now));
     }
-    if (now - lastBusy >= SETTLE_MS || now - started >= GATHER_MAX_MS) return ids;
+    if (now - lastBusy >= SETTLE_MS || now - started >= GATHER_MAX_MS) return;
     await fx.clock.sleep(LEAD_POLL_MS);
   }
 }
