@@ -7,7 +7,13 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createBody, demultiplex, type execInContainer, type streamEvents } from "./docker";
+import {
+  createBody,
+  demultiplex,
+  type execInContainer,
+  type removeContainer,
+  type streamEvents,
+} from "./docker";
 
 const STDOUT = 1;
 const STDERR = 2;
@@ -105,10 +111,13 @@ describe("createBody", () => {
   });
 });
 
-describe("execInContainer, against a fake Engine on a unix socket", () => {
+describe("execInContainer and removeContainer, against a fake Engine on a unix socket", () => {
   let server: http.Server;
   let dir: string;
   let exec: typeof execInContainer;
+  let remove: typeof removeContainer;
+  /** What the fake answers a DELETE of a container. */
+  let removal: { status: number; message: string };
   /** What the fake's exec does: its output, exit code, and how long it takes. */
   let behaviour: { output: string; exitCode: number; ms: number; pid: number };
   const requests: string[] = [];
@@ -130,6 +139,8 @@ describe("execInContainer, against a fake Engine on a unix socket", () => {
           res.end(frame(STDOUT, behaviour.output));
         }, behaviour.ms);
         res.on("close", () => clearTimeout(timer));
+      } else if (req.method === "DELETE") {
+        res.writeHead(removal.status).end(JSON.stringify({ message: removal.message }));
       } else if (req.url === "/exec/e1/json") {
         const info = { Running: !finished, ExitCode: finished ? behaviour.exitCode : null };
         res.writeHead(200).end(JSON.stringify({ ...info, Pid: behaviour.pid }));
@@ -139,7 +150,9 @@ describe("execInContainer, against a fake Engine on a unix socket", () => {
     process.env.CONDUCTOR_DOCKER_SOCKET = socket;
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      exec = (require("./docker") as typeof import("./docker")).execInContainer;
+      const docker = require("./docker") as typeof import("./docker");
+      exec = docker.execInContainer;
+      remove = docker.removeContainer;
     });
   });
   afterAll(async () => {
@@ -171,6 +184,23 @@ describe("execInContainer, against a fake Engine on a unix socket", () => {
     expect(await exec("w", ["sleep", "30"], 200)).toEqual({ output: "" });
     expect(Date.now() - started).toBeLessThan(2000);
     expect(await died).toBe("SIGKILL");
+  });
+
+  // Two conductor processes stopping the same old container (a release and a cleanup).
+  it("takes a removal already in progress (409) as done, as it does a container already gone (404)", async () => {
+    removal = { status: 409, message: "removal of container c1 is already in progress" };
+    await expect(remove("c1")).resolves.toBeUndefined();
+    removal = { status: 404, message: "No such container: c1" };
+    await expect(remove("c1")).resolves.toBeUndefined();
+    expect(requests).toEqual([
+      "DELETE /containers/c1?force=true&v=true",
+      "DELETE /containers/c1?force=true&v=true",
+    ]);
+  });
+
+  it("fails on any other status, with Docker's message", async () => {
+    removal = { status: 500, message: "driver failed removing container" };
+    await expect(remove("c1")).rejects.toThrow("driver failed removing container");
   });
 });
 

@@ -214,12 +214,13 @@ export async function waitContainer(
   return (JSON.parse(res.body.toString("utf8")) as { StatusCode: number }).StatusCode;
 }
 
+/** Gone (404) or being removed by another conductor process (409 "already in progress") is done too. */
 export async function removeContainer(name: string): Promise<void> {
   await call(
     "DELETE",
     `/containers/${encodeURIComponent(name)}?force=true&v=true`,
     undefined,
-    [204, 404],
+    [204, 404, 409],
   );
 }
 
