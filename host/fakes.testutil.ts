@@ -295,7 +295,10 @@ export interface FakeHost {
   programs: Map<string, ExecResult>;
   /** The health probe's answer for a port; healthy by default. */
   probe: (port: number) => Probe;
-  /** Successive /proc scans for nginx workers; the last one repeats. */
+  /**
+   * Successive /proc scans for nginx workers; the last one repeats. Empty (the
+   * default): one worker, replaced by a new one at each `nginx -s reload`.
+   */
   workerScans: NginxWorkers[];
   processes: FakeProcesses;
   log: string[];
@@ -353,6 +356,7 @@ export function fakeHost(): FakeHost {
   const held = new Set<string>();
   const clock = { now: START };
   let names = 0;
+  let reloads = 0;
   const host: FakeHost = {
     trace,
     docker: new FakeDocker(trace),
@@ -361,7 +365,7 @@ export function fakeHost(): FakeHost {
     clock,
     programs: new Map(),
     probe: () => ({ healthy: true }),
-    workerScans: [{ running: [1], draining: 0 }],
+    workerScans: [],
     processes: fakeProcesses(trace),
     log,
     logLine: (line) => log.push(line),
@@ -376,7 +380,9 @@ export function fakeHost(): FakeHost {
     async exec(file, args) {
       const key = [file, ...args].join(" ");
       trace.push(`exec ${key}`);
-      return host.programs.get(key) ?? { code: 0, stdout: "", stderr: "" };
+      const result = host.programs.get(key) ?? { code: 0, stdout: "", stderr: "" };
+      if (key === "nginx -s reload" && result.code === 0) reloads++;
+      return result;
     },
     async probe(port, check) {
       trace.push(`probe ${port}${check.path}`);
@@ -391,7 +397,11 @@ export function fakeHost(): FakeHost {
     nginxConfDir: new ConfDir(path.join(dir, "nginx"), 0o644),
     cronDir: new ConfDir(path.join(dir, "cron"), 0o644),
     nginxWorkers: () =>
-      host.workerScans.length > 1 ? host.workerScans.shift()! : host.workerScans[0],
+      host.workerScans.length === 0
+        ? { running: [1 + reloads], draining: 0 }
+        : host.workerScans.length > 1
+          ? host.workerScans.shift()!
+          : host.workerScans[0],
     async attach(name, interactive) {
       trace.push(`attach ${name}${interactive ? " -i" : ""}`);
     },

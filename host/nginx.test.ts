@@ -114,6 +114,18 @@ describe("nginx apply, alone", () => {
       `${file}: installed, nginx reloaded`,
     ]);
   });
+
+  it("fails, putting the previous file back, when no worker of the new configuration starts within 60 s", async () => {
+    fs.writeFileSync(file, "previous\n");
+    host.workerScans = [{ running: [11, 12], draining: 0 }]; // the master kept its workers
+    await expect(apply()).rejects.toThrow(
+      new Error(
+        "nginx did not start workers of the new configuration within 60 s; see nginx's error log; the previous files are back in place",
+      ),
+    );
+    expect(fs.readFileSync(file, "utf8")).toBe("previous\n");
+    expect(host.log).toEqual([]);
+  });
 });
 
 describe("nginx remove", () => {

@@ -185,11 +185,22 @@ async function reloadAndDrain(log: Log, fx: NginxEffects): Promise<void> {
   const before = new Set(fx.nginxWorkers().running);
   await execOk(fx, "nginx", ["-s", "reload"]);
   const deadline = fx.clock.now() + DRAIN_TIMEOUT_MS;
+  let reloaded = false;
   while (fx.clock.now() < deadline) {
     const { running, draining } = fx.nginxWorkers();
+    reloaded ||= running.some((pid) => !before.has(pid));
     const allNew = running.length > 0 && running.every((pid) => !before.has(pid));
     if (allNew && draining === 0) return;
     await fx.clock.sleep(50);
+  }
+  // `nginx -s reload` exits 0 once it has signalled the master; a master that
+  // cannot apply the new files (a port taken after nginx -t passed) keeps the
+  // old workers and says so only in its error log. Going on would stop the
+  // containers those workers still route to.
+  if (!reloaded) {
+    throw new Error(
+      `nginx did not start workers of the new configuration within ${DRAIN_TIMEOUT_MS / 1000} s; see nginx's error log`,
+    );
   }
   log(`nginx: old workers still draining after ${DRAIN_TIMEOUT_MS / 1000}s, going on`);
 }
