@@ -144,10 +144,24 @@ async function lead(queue: BatchQueue, committer: Committer, log: Log, fx: Batch
     );
   } catch (err) {
     // The committer answers what it expects; this is what it did not.
-    committer.recover(log);
     outcomes = batch.map(() => ({ error: (err as Error).message, log: [] }));
+    await undo(committer, mustReload, log);
   }
   batch.forEach(({ id }, i) => queue.answer(id, outcomes[i]));
+}
+
+/**
+ * After a commit that threw: puts its files back, then reloads when nginx may
+ * run files other than those, from this commit or from a dead leader's
+ * (`mustReload`): the throw may have come before that reload.
+ */
+async function undo(committer: Committer, mustReload: boolean, log: Log): Promise<void> {
+  if (!committer.recover(log) && !mustReload) return;
+  try {
+    await committer.commit([], true, log);
+  } catch (err) {
+    log(`nginx: could not reload nginx after a failed batch: ${(err as Error).message}`);
+  }
 }
 
 /**

@@ -347,4 +347,21 @@ describe("a leader killed mid-batch", () => {
     // nginx may run what the dead leader wrote: it must run the files again.
     expect(execs()).toEqual(["exec nginx -t", "exec nginx -s reload"]);
   });
+
+  it("still reloads after putting the dead leader's files back when its own commit throws", async () => {
+    fs.mkdirSync(path.join(host.store.root, "nginx-batch"), { recursive: true });
+    fs.writeFileSync(
+      path.join(host.store.root, "nginx-batch", "journal.json"),
+      JSON.stringify({ [`conductor-${DEAD}.conf`]: null }),
+    );
+    fs.writeFileSync(confFile(DEAD), "what the dead leader wrote\n");
+    // Before the commit writes its own journal: nothing of its own to put back.
+    jest.spyOn(fx.nginxConfDir, "read").mockImplementationOnce(() => {
+      throw new Error("EIO: i/o error, read");
+    });
+    await expect(apply()).rejects.toThrow(new Error("EIO: i/o error, read"));
+    expect(fs.existsSync(confFile(DEAD))).toBe(false);
+    expect(execs()).toEqual(["exec nginx -t", "exec nginx -s reload"]);
+    expect(batchLeftovers()).toEqual([]);
+  });
 });
