@@ -120,7 +120,8 @@ function committer(fx: NginxEffects): Committer {
 
 /**
  * Writes every change and checks them with one `nginx -t`. When it fails, puts
- * every file back, then adds the changes again one at a time, in the order
+ * every file back and checks that nginx takes what was there before; when it
+ * does, adds the changes again one at a time, in the order
  * they came, each checked with those already accepted: one service's bad file
  * fails that service alone, and each failure carries nginx's own message,
  * which names the file it could not take. Returns an outcome for each
@@ -137,6 +138,10 @@ async function install(
   const all = await fx.exec("nginx", ["-t"]);
   if (all.code === 0) return changes.map(() => undefined);
   restore(previous);
+  // A file that is not conductor's (nginx.conf) may be what nginx rejects:
+  // then no change is to blame, and checking each would blame them all.
+  const before = await fx.exec("nginx", ["-t"]);
+  if (before.code !== 0) return changes.map(() => brokenBefore(before.stderr));
   if (changes.length === 1) return [rejected(changes[0], all.stderr, fx)];
   log(`nginx: nginx -t fails with the ${changes.length} changes of this batch; checking each`);
   const errors: (Outcome | undefined)[] = [];
@@ -158,6 +163,13 @@ function rejected(c: NginxChange, stderr: string, fx: NginxEffects): Outcome {
   const file = fx.nginxConfDir.path(confName(c.serviceId));
   return {
     error: `nginx -t rejected ${what}${file}; the previous file is back in place:\n${stderr.trim()}`,
+    log: [],
+  };
+}
+
+function brokenBefore(stderr: string): Outcome {
+  return {
+    error: `nginx -t fails on this host's configuration before this deploy's changes: ${stderr.trim()}`,
     log: [],
   };
 }
