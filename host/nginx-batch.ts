@@ -22,7 +22,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import type { HostEffects, Log } from "./effects";
 import { readJson, removeFile, writeFileAtomic } from "./files";
-import { cmdline } from "./proc";
+import { cmdline, pidNamespace } from "./proc";
 import { type HostStore, LOCKS } from "./store";
 
 /** A service's nginx file to install (`config`) or remove (no `config`). */
@@ -320,14 +320,6 @@ export function deployActivity(store: HostStore, script = process.argv[1]): Depl
   }
   for (const [serviceId, at] of recordTimes(store)) activity.recordsWritten.set(serviceId, at);
   return activity;
-}
-
-function pidNamespace(pid: string): string | undefined {
-  try {
-    return fs.readlinkSync(`/proc/${pid}/ns/pid`);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Container names are `<service id>-<slot>-<fingerprint>` (naming.ts). */

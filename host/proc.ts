@@ -10,29 +10,47 @@ export interface NginxWorkers {
   draining: number;
 }
 
-/** nginx's workers, from one look at /proc. */
-export function nginxWorkers(): NginxWorkers {
+/**
+ * This host's nginx workers, from one look at /proc (`procRoot` in tests).
+ * Only those of our own pid namespace: /proc also lists the nginx of every
+ * container on this kernel (an app image that runs nginx itself, a test
+ * fleet's hosts), whose workers never change on our reload.
+ */
+export function nginxWorkers(procRoot = "/proc"): NginxWorkers {
   const workers: NginxWorkers = { running: [], draining: 0 };
-  for (const entry of fs.readdirSync("/proc")) {
+  const ownNamespace = pidNamespace("self", procRoot);
+  for (const entry of fs.readdirSync(procRoot)) {
     if (!/^\d+$/.test(entry)) continue;
-    const argv = cmdline(Number(entry));
+    const argv = cmdline(Number(entry), procRoot);
     if (!argv) continue; // exited while we looked
     const title = argv.join(" ").trim();
-    if (title === "nginx: worker process") workers.running.push(Number(entry));
-    else if (title.startsWith("nginx: ") && title.includes("is shutting down")) workers.draining++;
+    const running = title === "nginx: worker process";
+    const draining = title.startsWith("nginx: ") && title.includes("is shutting down");
+    if (!(running || draining) || pidNamespace(entry, procRoot) !== ownNamespace) continue;
+    if (running) workers.running.push(Number(entry));
+    else workers.draining++;
   }
   return workers;
 }
 
 /** A process's argument vector (nginx rewrites its own into one title); undefined when it is gone. */
-export function cmdline(pid: number): string[] | undefined {
+export function cmdline(pid: number, procRoot = "/proc"): string[] | undefined {
   let raw: string;
   try {
-    raw = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    raw = fs.readFileSync(`${procRoot}/${pid}/cmdline`, "utf8");
   } catch {
     return undefined;
   }
   return raw.replace(/\0+$/, "").split("\0");
+}
+
+/** The pid namespace of a process (`self`: this one), as the kernel names it; undefined when it is gone. */
+export function pidNamespace(pid: string, procRoot = "/proc"): string | undefined {
+  try {
+    return fs.readlinkSync(`${procRoot}/${pid}/ns/pid`);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Starts `conductor supervise` detached from this process, appending its output to `logFile`. */
