@@ -8,10 +8,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ExecResult } from "./exec";
-import { type FakeHost, fakeHost } from "./fakes.testutil";
+import { type FakeHost, fakeHost, START } from "./fakes.testutil";
 import { socketLocks } from "./lock";
 import { nginxApply, type NginxEffects, nginxRemove } from "./nginx";
-import type { DeployActivity } from "./nginx-batch";
+import { type DeployActivity, GATHER_MAX_MS, SETTLE_MS } from "./nginx-batch";
 
 const ID = "shop_web_production";
 const CONFIG = "upstream shop { server 127.0.0.1:20000; }\n";
@@ -145,6 +145,40 @@ describe("nginx apply, alone", () => {
     );
     expect(fs.readFileSync(file, "utf8")).toBe("previous\n");
     expect(host.log).toEqual([]);
+  });
+});
+
+describe("nginx apply, gathering a batch (the fake clock moves only when slept on)", () => {
+  /** When, since the start, nginx -t ran: the batch was committed. */
+  let committedAt: number | undefined;
+  beforeEach(() => {
+    committedAt = undefined;
+    const exec = fx.exec;
+    fx.exec = async (program, args) => {
+      if (args[0] === "-t") committedAt ??= host.clock.now - START;
+      return exec(program, args);
+    };
+  });
+
+  it(`commits after ${GATHER_MAX_MS / 1000} s at most while another deploy stays busy`, async () => {
+    activity = () => ({ ...QUIET, containerUps: 1 });
+    await apply();
+    expect(committedAt).toBe(GATHER_MAX_MS);
+  });
+
+  it(`commits ${SETTLE_MS} ms after the last look that saw a container up running`, async () => {
+    // The leader looks every 100 ms: the last busy look is at 900 ms.
+    activity = () => ({ ...QUIET, containerUps: host.clock.now - START < 1_000 ? 1 : 0 });
+    await apply();
+    expect(committedAt).toBe(900 + SETTLE_MS);
+  });
+
+  it(`commits ${SETTLE_MS} ms after another service's container record was written`, async () => {
+    const written = new Map([["shop_other_production", START + 450]]);
+    activity = () => ({ ...QUIET, recordsWritten: written });
+    await apply();
+    // The first look at or past 450 + SETTLE_MS.
+    expect(committedAt).toBe(700);
   });
 });
 
