@@ -1,6 +1,8 @@
 // What e2e tests observe of this machine beside Docker: its processes, and
 // the address on Docker's default bridge that containers reach it at.
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import { get } from "./docker";
 import { run, type RunResult } from "./harness";
 
 /** Every distinct process command line on this machine while `during` runs (sampled every 20 ms). */
@@ -32,3 +34,15 @@ export async function dockerBridgeAddress(): Promise<string> {
   if (!address) throw new Error(`no IPv4 address on docker0: ${docker0.output}`);
   return address;
 }
+
+/** The host port conductor recorded for a deployed container (its record under /var/lib/conductor). */
+export const hostPortOf = (name: string): number =>
+  (
+    JSON.parse(fs.readFileSync(`/var/lib/conductor/containers/${name}.json`, "utf8")) as {
+      hostPort: number;
+    }
+  ).hostPort;
+
+/** Whether the example app on this host port answers its health check. */
+export const answersHealth = async (port: number) =>
+  (await get(`http://127.0.0.1:${port}/health`)).status === 200;

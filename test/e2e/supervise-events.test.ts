@@ -12,9 +12,10 @@
 // lost and the pass when the daemon answers again. The fault table under
 // load: supervise-faults.test.ts.
 import * as fs from "node:fs";
-import { buildExample, containersOf, get } from "./docker";
+import { buildExample, containersOf } from "./docker";
 import { webConfig } from "./fixtures";
 import { TestStack, run, until } from "./harness";
+import { answersHealth, hostPortOf } from "./machine";
 import { type Load, startLoad } from "./load";
 
 const REVISION = "5e5e5e5";
@@ -24,15 +25,6 @@ const BOOT_MS = 1_500;
 const LOG = "/var/log/conductor-supervise.log";
 const WEB = `${APP}_web_supev`;
 
-const hostPortOf = (name: string): number =>
-  (
-    JSON.parse(fs.readFileSync(`/var/lib/conductor/containers/${name}.json`, "utf8")) as {
-      hostPort: number;
-    }
-  ).hostPort;
-
-const healthy = async (port: number) =>
-  (await get(`http://127.0.0.1:${port}/health`)).status === 200;
 const stateOf = async (name: string) =>
   (await containersOf(WEB)).find((c) => c.name === name)?.state;
 const conductor = (...args: string[]) => run("/usr/local/bin/conductor", args);
@@ -80,7 +72,7 @@ describe("conductor supervise, on Docker's events", () => {
     // The deploy restarted the supervisor (a new conductor): let it open its events stream.
     await pause(2_000);
     await run("docker", ["kill", web0.name]);
-    const ms = await until("the killed replica to serve again", () => healthy(port));
+    const ms = await until("the killed replica to serve again", () => answersHealth(port));
     figures.push(`  docker kill -> serving again: ${(ms / 1000).toFixed(1)} s`);
     expect(ms).toBeLessThan(5_000);
     expect(await stateOf(web0.name)).toBe("running");
@@ -96,7 +88,7 @@ describe("conductor supervise, on Docker's events", () => {
     expect(await stateOf(web1.name)).toBe("exited");
     const resumed = await conductor("resume", WEB);
     expect(resumed.stdout.trim()).toBe(`${WEB}: supervised again`);
-    const ms = await until("the resumed service's replica to serve", () => healthy(port));
+    const ms = await until("the resumed service's replica to serve", () => answersHealth(port));
     figures.push(`  conductor resume -> serving again: ${(ms / 1000).toFixed(1)} s`);
     expect(ms).toBeLessThan(5_000);
   }, 90_000);

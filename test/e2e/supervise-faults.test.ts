@@ -17,6 +17,7 @@ import * as fs from "node:fs";
 import { buildExample, containersOf, get } from "./docker";
 import { webConfig } from "./fixtures";
 import { TestStack, run, until } from "./harness";
+import { answersHealth, hostPortOf } from "./machine";
 import { type LoadReport, startLoad } from "./load";
 
 const REVISION = "5f5f5f5";
@@ -27,15 +28,6 @@ const LOG = "/var/log/conductor-supervise.log";
 const NGINX_ERRORS = "/var/log/nginx/error.log";
 const WEB = `${APP}_web_supft`;
 
-const hostPortOf = (name: string): number =>
-  (
-    JSON.parse(fs.readFileSync(`/var/lib/conductor/containers/${name}.json`, "utf8")) as {
-      hostPort: number;
-    }
-  ).hostPort;
-
-const healthy = async (port: number) =>
-  (await get(`http://127.0.0.1:${port}/health`)).status === 200;
 const conductor = (...args: string[]) => run("/usr/local/bin/conductor", args);
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sizeOf = (file: string) => (fs.existsSync(file) ? fs.statSync(file).size : 0);
@@ -91,7 +83,7 @@ describe("conductor supervise: one fault at a time, under load through nginx", (
    */
   async function underLoad(what: string, fault: () => Promise<number>): Promise<LoadReport> {
     await until("both replicas healthy", async () =>
-      (await Promise.all(replicas.map((r) => healthy(r.port)))).every(Boolean),
+      (await Promise.all(replicas.map((r) => answersHealth(r.port)))).every(Boolean),
     );
     const nginxStart = sizeOf(NGINX_ERRORS);
     const load = startLoad(`http://127.0.0.1:${LISTEN}/`, { concurrency: 2 });
@@ -108,7 +100,8 @@ describe("conductor supervise: one fault at a time, under load through nginx", (
     return report;
   }
 
-  const servingAgain = (r: Replica, what: string) => until(what, () => healthy(r.port), 60_000);
+  const servingAgain = (r: Replica, what: string) =>
+    until(what, () => answersHealth(r.port), 60_000);
 
   const expectNoFailure = (report: LoadReport) => {
     expect(report.failureReasons).toEqual({});
@@ -152,7 +145,7 @@ describe("conductor supervise: one fault at a time, under load through nginx", (
       expect((await conductor("pause", WEB)).code).toBe(0);
       await run("docker", ["kill", b.name]);
       await pause(6_000); // more than a pass: paused, it is left alone
-      expect(await healthy(b.port)).toBe(false);
+      expect(await answersHealth(b.port)).toBe(false);
       expect((await conductor("resume", WEB)).code).toBe(0);
       return servingAgain(b, "the resumed replica to serve");
     });

@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import { buildExample, containersOf, get } from "./docker";
 import { TestStack, run, until } from "./harness";
+import { answersHealth } from "./machine";
 import { type Load, startLoad } from "./load";
 
 const REVISION = "5a5a5a5";
@@ -23,8 +24,6 @@ interface Record_ {
 const recordOf = (name: string): Record_ =>
   JSON.parse(fs.readFileSync(`/var/lib/conductor/containers/${name}.json`, "utf8")) as Record_;
 
-const healthy = async (port: number) =>
-  (await get(`http://127.0.0.1:${port}/health`)).status === 200;
 const stateOf = async (service: string, name: string) =>
   (await containersOf(id(service))).find((c) => c.name === name)?.state;
 const conductor = (...args: string[]) => run("/usr/local/bin/conductor", args);
@@ -87,7 +86,9 @@ describe("conductor supervise", () => {
     const [web0] = await containersOf(id("web"));
     const { hostPort } = recordOf(web0.name);
     await run("docker", ["kill", web0.name]);
-    const ms = await until("the killed replica to serve again", async () => healthy(hostPort!));
+    const ms = await until("the killed replica to serve again", async () =>
+      answersHealth(hostPort!),
+    );
     figures.push(`  docker kill -> serving again: ${(ms / 1000).toFixed(1)} s`);
     expect(await stateOf("web", web0.name)).toBe("running");
     expect(supervisorLog()).toMatch(
@@ -99,7 +100,9 @@ describe("conductor supervise", () => {
     const web1 = (await containersOf(id("web")))[1];
     const { hostPort } = recordOf(web1.name);
     await run("docker", ["rm", "-f", web1.name]);
-    const ms = await until("the removed replica to serve again", async () => healthy(hostPort!));
+    const ms = await until("the removed replica to serve again", async () =>
+      answersHealth(hostPort!),
+    );
     figures.push(`  docker rm -f -> serving again: ${(ms / 1000).toFixed(1)} s`);
     expect(await stateOf("web", web1.name)).toBe("running");
     expect(supervisorLog()).toMatch(new RegExp(`${web1.name}: recreate \\(container missing`));
@@ -109,8 +112,10 @@ describe("conductor supervise", () => {
     const [web0] = await containersOf(id("web"));
     const { hostPort } = recordOf(web0.name);
     await get(`http://127.0.0.1:${hostPort}/admin/fail-health`);
-    expect(await healthy(hostPort!)).toBe(false);
-    const ms = await until("the sick replica to be restarted", async () => healthy(hostPort!));
+    expect(await answersHealth(hostPort!)).toBe(false);
+    const ms = await until("the sick replica to be restarted", async () =>
+      answersHealth(hostPort!),
+    );
     figures.push(`  health failing -> restarted and healthy: ${(ms / 1000).toFixed(1)} s`);
     expect(supervisorLog()).toMatch(
       new RegExp(`${web0.name}: restart \\(health check failed 3 times in a row`),
