@@ -11,6 +11,7 @@ import { exec, type ExecOptions, type ExecResult } from "./exec";
 import { ConfDir } from "./files";
 import { probe, type Probe, sleep } from "./health";
 import { socketLocks, type Locks } from "./lock";
+import { deployActivity, type DeployActivity } from "./nginx-batch";
 import { cmdline, nginxWorkers, type NginxWorkers, spawnSupervisor } from "./proc";
 import { defaultStore, type HostStore } from "./store";
 import type { HealthCheckSpec } from "../protocol/requests";
@@ -65,6 +66,8 @@ export interface HostEffects {
   cronDir: ConfDir;
   /** nginx's workers, from one look at /proc. */
   nginxWorkers(): NginxWorkers;
+  /** What this host is doing that may bring more nginx changes soon (nginx-batch.ts). */
+  deployActivity(): DeployActivity;
   /** `docker start --attach --interactive <name>`, for `conductor run`. */
   attach(name: string, interactive: boolean): Promise<void>;
   processes: Processes;
@@ -103,6 +106,7 @@ export function hostEffects(env: NodeJS.ProcessEnv = process.env): HostEffects {
     nginxConfDir: new ConfDir(env.CONDUCTOR_NGINX_CONF_DIR ?? "/etc/nginx/conf.d", 0o644),
     cronDir: new ConfDir(env.CONDUCTOR_CRON_DIR ?? "/etc/cron.d", 0o644),
     nginxWorkers,
+    deployActivity: () => deployActivity(store),
     attach,
     processes: {
       pid: process.pid,

@@ -396,6 +396,8 @@ export function fakeHost(): FakeHost {
     canListen: async () => true,
     nginxConfDir: new ConfDir(path.join(dir, "nginx"), 0o644),
     cronDir: new ConfDir(path.join(dir, "cron"), 0o644),
+    // No deploy under way beside the one under test: a batch leader does not wait for more.
+    deployActivity: () => ({ containerUps: 0, nginxRequests: 0, recordsWritten: new Map() }),
     nginxWorkers: () =>
       host.workerScans.length === 0
         ? { running: [1 + reloads], draining: 0 }

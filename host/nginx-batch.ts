@@ -22,7 +22,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import type { HostEffects, Log } from "./effects";
 import { readJson, removeFile, writeFileAtomic } from "./files";
-import { cmdline, pidNamespace } from "./proc";
+import { ownProcesses } from "./proc";
 import { type HostStore, LOCKS } from "./store";
 
 /** A service's nginx file to install (`config`) or remove (no `config`). */
@@ -58,9 +58,10 @@ export interface DeployActivity {
   recordsWritten: Map<string, number>;
 }
 
-export type BatchEffects = Pick<HostEffects, "locks" | "clock" | "random" | "store"> & {
-  deployActivity(): DeployActivity;
-};
+export type BatchEffects = Pick<
+  HostEffects,
+  "locks" | "clock" | "random" | "store" | "deployActivity"
+>;
 
 /** How often a requester looks for its answer (a file read). */
 const POLL_MS = 25;
@@ -308,12 +309,8 @@ class BatchQueue {
  */
 export function deployActivity(store: HostStore, script = process.argv[1]): DeployActivity {
   const activity: DeployActivity = { containerUps: 0, nginxRequests: 0, recordsWritten: new Map() };
-  const ownNamespace = pidNamespace("self");
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const argv = cmdline(Number(entry));
-    const at = argv?.indexOf(script) ?? -1;
-    if (!argv || at < 0 || pidNamespace(entry) !== ownNamespace) continue;
+  for (const { argv } of ownProcesses((argv) => argv.includes(script))) {
+    const at = argv.indexOf(script);
     const subcommand = argv.slice(at + 1, at + 3).join(" ");
     if (subcommand === "container up") activity.containerUps++;
     if (subcommand === "nginx apply" || subcommand === "nginx remove") activity.nginxRequests++;

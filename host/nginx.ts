@@ -10,7 +10,6 @@ import { readJson, removeFile, writeFileAtomic } from "./files";
 import {
   type BatchEffects,
   type Committer,
-  deployActivity,
   type NginxChange,
   type Outcome,
   submitChange,
@@ -20,42 +19,24 @@ import type { NginxApplyRequest, ServiceRequest } from "../protocol/requests";
 const DRAIN_TIMEOUT_MS = 60_000;
 
 export type NginxEffects = Pick<HostEffects, "nginxConfDir" | "exec" | "clock" | "nginxWorkers"> &
-  Omit<BatchEffects, "deployActivity"> &
-  Partial<Pick<BatchEffects, "deployActivity">>;
-
-function nginxEffects(): NginxEffects {
-  const fx = hostEffects();
-  return { ...fx, deployActivity: () => deployActivity(fx.store) };
-}
-
-/** Effects given without deployActivity (other handlers' tests) see no deploy under way: no gathering. */
-const batch = (fx: NginxEffects): BatchEffects => ({
-  ...fx,
-  deployActivity:
-    fx.deployActivity ?? (() => ({ containerUps: 0, nginxRequests: 0, recordsWritten: new Map() })),
-});
+  BatchEffects;
 
 export const confName = (serviceId: string) => `conductor-${serviceId}.conf`;
 
 export async function nginxApply(
   req: NginxApplyRequest,
   log: Log,
-  fx: NginxEffects = nginxEffects(),
+  fx: NginxEffects = hostEffects(),
 ): Promise<void> {
-  await submitChange(
-    { serviceId: req.serviceId, config: req.config },
-    committer(fx),
-    log,
-    batch(fx),
-  );
+  await submitChange({ serviceId: req.serviceId, config: req.config }, committer(fx), log, fx);
 }
 
 export async function nginxRemove(
   req: ServiceRequest,
   log: Log,
-  fx: NginxEffects = nginxEffects(),
+  fx: NginxEffects = hostEffects(),
 ): Promise<void> {
-  await submitChange({ serviceId: req.serviceId }, committer(fx), log, batch(fx));
+  await submitChange({ serviceId: req.serviceId }, committer(fx), log, fx);
 }
 
 /**

@@ -18,19 +18,31 @@ export interface NginxWorkers {
  */
 export function nginxWorkers(procRoot = "/proc"): NginxWorkers {
   const workers: NginxWorkers = { running: [], draining: 0 };
+  const isNginx = (argv: string[]) => argv.join(" ").startsWith("nginx: ");
+  for (const { pid, argv } of ownProcesses(isNginx, procRoot)) {
+    const title = argv.join(" ").trim();
+    if (title === "nginx: worker process") workers.running.push(pid);
+    else if (title.includes("is shutting down")) workers.draining++;
+  }
+  return workers;
+}
+
+/**
+ * The processes of our own pid namespace whose argument vector `wanted` takes,
+ * from one look at /proc. `wanted` is asked first: reading a process's
+ * namespace costs a system call, and most processes are not wanted.
+ */
+export function* ownProcesses(
+  wanted: (argv: string[]) => boolean,
+  procRoot = "/proc",
+): Generator<{ pid: number; argv: string[] }> {
   const ownNamespace = pidNamespace("self", procRoot);
   for (const entry of fs.readdirSync(procRoot)) {
     if (!/^\d+$/.test(entry)) continue;
     const argv = cmdline(Number(entry), procRoot);
-    if (!argv) continue; // exited while we looked
-    const title = argv.join(" ").trim();
-    const running = title === "nginx: worker process";
-    const draining = title.startsWith("nginx: ") && title.includes("is shutting down");
-    if (!(running || draining) || pidNamespace(entry, procRoot) !== ownNamespace) continue;
-    if (running) workers.running.push(Number(entry));
-    else workers.draining++;
+    if (!argv || !wanted(argv)) continue; // gone while we looked, or not wanted
+    if (pidNamespace(entry, procRoot) === ownNamespace) yield { pid: Number(entry), argv };
   }
-  return workers;
 }
 
 /** A process's argument vector (nginx rewrites its own into one title); undefined when it is gone. */
