@@ -10,6 +10,7 @@ import * as path from "node:path";
 import {
   createBody,
   demultiplex,
+  dockerListsAs,
   type execInContainer,
   type removeContainer,
   type streamEvents,
@@ -60,6 +61,26 @@ describe("demultiplex", () => {
 
   it("gives nothing for an empty stream", () => {
     expect(demultiplex(Buffer.alloc(0))).toBe("");
+  });
+});
+
+describe("dockerListsAs", () => {
+  // What `docker images` showed after `docker tag` to docker.io/library/zz-test,
+  // docker.io/acme/zz-test, library/zz-test, docker.io/library/team/zz-test:
+  // zz-test, acme/zz-test, zz-test, library/team/zz-test.
+  it.each([
+    ["docker.io/library/app", "app"],
+    ["index.docker.io/library/app", "app"],
+    ["docker.io/acme/app", "acme/app"],
+    ["index.docker.io/acme/app", "acme/app"],
+    ["library/app", "app"],
+    ["app", "app"],
+    ["acme/app", "acme/app"],
+    ["registry.example.com/library/app", "registry.example.com/library/app"],
+    ["localhost:5000/app", "localhost:5000/app"],
+    ["docker.io/library/team/app", "library/team/app"],
+  ])("lists %s as %s", (configured, listed) => {
+    expect(dockerListsAs(configured)).toBe(listed);
   });
 });
 

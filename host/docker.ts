@@ -281,15 +281,31 @@ export async function imageExists(ref: string): Promise<boolean> {
   return res.status === 200;
 }
 
+/**
+ * The name Docker lists a repository under: Docker Hub's own prefixes
+ * dropped, as the daemon stores them (`docker.io/library/x` is `x`,
+ * `index.docker.io/acme/x` is `acme/x`). The `reference` filter of
+ * /images/json and RepoTags know only this form: asked for
+ * `docker.io/library/x`, the daemon lists nothing.
+ */
+export function dockerListsAs(repository: string): string {
+  const path = repository.replace(/^(?:docker\.io|index\.docker\.io)\//, "");
+  // A first part with a "." or ":" (or localhost) names another registry.
+  const otherRegistry = path === repository && /^(?:[^/]*[.:][^/]*|localhost)\//.test(path);
+  if (otherRegistry) return repository;
+  return /^library\/[^/]+$/.test(path) ? path.slice("library/".length) : path;
+}
+
 /** The tags of a repository present on this host, e.g. the revisions of an app. */
 export async function imageTags(repository: string): Promise<string[]> {
-  const filters = encodeURIComponent(JSON.stringify({ reference: [repository] }));
+  const listed = dockerListsAs(repository);
+  const filters = encodeURIComponent(JSON.stringify({ reference: [listed] }));
   const res = await call("GET", `/images/json?filters=${filters}`);
   const images = JSON.parse(res.body.toString("utf8")) as { RepoTags: string[] | null }[];
   return images
     .flatMap((i) => i.RepoTags ?? [])
-    .filter((t) => t.startsWith(`${repository}:`))
-    .map((t) => t.slice(repository.length + 1))
+    .filter((t) => t.startsWith(`${listed}:`))
+    .map((t) => t.slice(listed.length + 1))
     .sort();
 }
 
