@@ -69,8 +69,8 @@ describe("release apply", () => {
   it("stops only this service's containers that are not in the release, each with its own record's timeout", async () => {
     await apply();
     expect(host.trace.slice(0, 3)).toEqual([
-      `store write release ${ID}`,
       `docker list conductor.service=${ID}`,
+      `store write release ${ID}`,
       `lock service-${ID}`,
     ]);
     expect(host.trace.at(-1)).toBe(`unlock service-${ID}`);
@@ -128,6 +128,48 @@ describe("release apply", () => {
       `${name}: ${host.store.containerFile(name)} is not a container record: ` +
         "spec: Invalid input: expected object, received undefined; stopping it with the default 30s",
     );
+  });
+});
+
+describe("release apply, when nginx still sends requests to a container it would stop", () => {
+  // What a deploy killed after its nginx switch, then an `up` of the old
+  // config, would do: nginx routes to the killed deploy's containers, and the
+  // old config's release calls them strays.
+  const routedStray = "shop_web_production-0-old0000000";
+  beforeEach(() => {
+    // Each its own labels: add() shares the object it was given.
+    const port = (name: string, p: number) => {
+      const c = host.docker.containers.get(name)!;
+      c.labels = { ...c.labels, "conductor.port": String(p) };
+    };
+    port(routedStray, 32801);
+    port(REQUEST.containers[0], 32811);
+    host.trace.length = 0;
+  });
+  const site = (ports: number[]) =>
+    `upstream conductor_${ID} {\n${ports.map((p) => `    server 127.0.0.1:${p} max_fails=0;\n`).join("")}    keepalive 16;\n}\n`;
+  const confFile = `conductor-${ID}.conf`;
+
+  it("stops nothing, writes no release, and says which container and what to run", async () => {
+    host.fx.nginxConfDir.write(confFile, site([32801, 32811]));
+    await expect(apply()).rejects.toThrow(
+      `nginx on this host still sends ${ID} to ${routedStray} (127.0.0.1:32801), which this release would stop: ` +
+        `${host.fx.nginxConfDir.path(confFile)} is not the file this deploy's state says`,
+    );
+    await expect(apply()).rejects.toThrow("Run `pulumi up --refresh`");
+    expect(host.trace.filter((t) => !t.startsWith("docker list"))).toEqual([]);
+    expect(fs.existsSync(host.store.releaseFile(ID))).toBe(false);
+  });
+
+  it("goes on when the file sends requests only to the release's containers", async () => {
+    host.fx.nginxConfDir.write(confFile, site([32811]));
+    await apply();
+    expect(host.trace).toContain(`docker stop ${routedStray} 10s`);
+  });
+
+  it("goes on when the service has no nginx file", async () => {
+    await apply();
+    expect(host.trace).toContain(`docker stop ${routedStray} 10s`);
   });
 });
 

@@ -4,13 +4,15 @@
 // release, so the containers it stops receive no new requests. Normally those
 // are the ones Pulumi is about to delete anyway; it also catches containers a
 // killed deploy started but never recorded in the Pulumi state.
+import type { ListedContainer } from "./docker";
 import { type HostEffects, hostEffects, type Log } from "./effects";
+import { confName } from "./nginx";
 import { LABELS, LOCKS, type ReleaseRecord } from "./store";
 import type { ReleaseRequest, ServiceRequest } from "../protocol/requests";
 
 const DEFAULT_STOP_SECONDS = 30;
 
-export type ReleaseEffects = Pick<HostEffects, "docker" | "store" | "locks">;
+export type ReleaseEffects = Pick<HostEffects, "docker" | "store" | "locks" | "nginxConfDir">;
 
 /** The release as the host keeps it: the request's fields, in the order earlier versions wrote them. */
 export function releaseRecordOf(req: ReleaseRequest): ReleaseRecord {
@@ -35,13 +37,43 @@ export async function releaseApply(
   log: Log,
   fx: ReleaseEffects = hostEffects(),
 ): Promise<void> {
-  fx.store.writeRelease(releaseRecordOf(req));
   const keep = new Set(req.containers);
   const strays = (await fx.docker.listContainers(`${LABELS.service}=${req.serviceId}`)).filter(
     (c) => !keep.has(c.name),
   );
+  refuseToStopRouted(req.serviceId, strays, fx);
+  fx.store.writeRelease(releaseRecordOf(req));
   await fx.locks.hold(LOCKS.service(req.serviceId), () =>
     Promise.all(strays.map((c) => stopStray(c.name, req.serviceId, log, fx))),
+  );
+}
+
+/**
+ * The last check before stopping anything: nginx on this host must not send
+ * the service's requests to a container this release stops. It does when the
+ * nginx file is not what the deploy's state says, e.g. a deploy killed after
+ * nginx switched to its new containers, then an `up` of the old config
+ * (README, "Recover an interrupted deploy"): Pulumi sees no nginx change, and
+ * stopping the new containers would take the service down. Nothing is
+ * written or stopped then; a refresh reads the real file and rewrites it.
+ */
+function refuseToStopRouted(serviceId: string, strays: ListedContainer[], fx: ReleaseEffects) {
+  const routed = routedPorts(fx.nginxConfDir.read(confName(serviceId)) ?? "");
+  const wouldStop = strays.filter((c) => routed.has(Number(c.labels[LABELS.port])));
+  if (wouldStop.length === 0) return;
+  const names = wouldStop.map((c) => `${c.name} (127.0.0.1:${c.labels[LABELS.port]})`);
+  throw new Error(
+    `nginx on this host still sends ${serviceId} to ${names.join(", ")}, which this release would stop: ` +
+      `${fx.nginxConfDir.path(confName(serviceId))} is not the file this deploy's state says ` +
+      "(a deploy killed after it switched nginx?). Nothing was stopped. " +
+      "Run `pulumi up --refresh` to read the real file and rewrite it.",
+  );
+}
+
+/** The ports an nginx file of ours sends requests to (components/nginx-config.ts). */
+export function routedPorts(config: string): Set<number> {
+  return new Set(
+    [...config.matchAll(/^\s*server\s+127\.0\.0\.1:(\d+)\b/gm)].map((m) => Number(m[1])),
   );
 }
 

@@ -20,6 +20,7 @@ import * as path from "node:path";
 import { buildExample, containersOf, nginxFile } from "./docker";
 import { TestStack, run, until } from "./harness";
 import { startLoad } from "./load";
+import { answersHealth } from "./machine";
 import { authorizeTestKey, type SshKey } from "./ssh";
 
 const REVISION = "4efe5e4";
@@ -100,6 +101,12 @@ describe("pulumi refresh", () => {
     await stack.pulumiOk(["preview", "--expect-no-changes"]);
     return result.output;
   }
+
+  const withService = (fields: Record<string, unknown>) => {
+    const config = webConfig();
+    const services = config["conductor:services"];
+    return { ...config, "conductor:services": { web: { ...services.web, ...fields } } };
+  };
 
   const running = async () => (await containersOf(ID)).filter((c) => c.state === "running");
 
@@ -235,6 +242,52 @@ describe("pulumi refresh", () => {
     await stack.pulumiOk(["refresh", "--yes", "--skip-preview", "--expect-no-changes"]);
   });
 
+  // A deploy killed after it switched nginx to its new containers, then an
+  // `up` of other config (README, "Recover an interrupted deploy"): Pulumi
+  // sees no nginx change, and its release would stop the containers nginx
+  // really sends requests to. Played here by a container started by hand as
+  // the killed deploy's, and the nginx file pointed at it alone.
+  it("refuses a release that would stop the container nginx really uses, and up --refresh goes on", async () => {
+    const port = await freePort();
+    const stray = `${ID}-7-killeddeploy`;
+    await run("docker", [
+      ...["run", "-d", "--name", stray, "--label", `conductor.service=${ID}`],
+      ...["--label", `conductor.port=${port}`, "-p", `127.0.0.1:${port}:8080`],
+      `conductor-hello:${REVISION}`,
+    ]);
+    await until("the stray to answer", () => answersHealth(port), 15_000);
+    const deployed = fs.readFileSync(nginxFile(ID), "utf8");
+    fs.writeFileSync(
+      nginxFile(ID),
+      deployed.replace(
+        /(\s*server 127\.0\.0\.1:\d+ .*\n)+/,
+        `\n    server 127.0.0.1:${port} max_fails=0;\n`,
+      ),
+    );
+    await run("nginx", ["-s", "reload"]);
+    const load = startLoad(`http://127.0.0.1:${LISTEN}/`, { concurrency: 2 });
+    // A change that reaches the release alone: nothing else to do, so nginx is left as it is.
+    await stack.writeConfig(withService({ supervise: false }));
+    const refused = await stack.pulumi(["up", "--yes", "--skip-preview"]);
+    const report = await load.stop();
+    loads.push(`release refused: ${JSON.stringify(report)}`);
+    printed.push(`--- release refused: pulumi up printed\n${changesIn(refused.output)}`);
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain(
+      `nginx on this host still sends ${ID} to ${stray} (127.0.0.1:${port}), which this release would stop`,
+    );
+    expect(refused.output).toContain("Run `pulumi up --refresh`");
+    expect(report.failureReasons).toEqual({});
+    expect(report.requests).toBeGreaterThan(20);
+    expect((await running()).map((c) => c.name)).toContain(stray);
+
+    await repair("nginx sending requests to a container the state does not know");
+    expect(fs.readFileSync(nginxFile(ID), "utf8")).toBe(deployed);
+    expect((await containersOf(ID)).map((c) => c.name)).not.toContain(stray);
+    await stack.writeConfig(webConfig());
+    await stack.upOk();
+  });
+
   // It cannot work (README: "Drift and `pulumi refresh`"): an import reads with
   // an id alone, and a host is reached with the connection from the stack's
   // config. The Node.js SDK's provider server fails before our read runs
@@ -337,5 +390,17 @@ function canConnect(port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once("error", () => resolve(false));
+  });
+}
+
+/** A port nothing listens on now, from the kernel (listen on 0, then close). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
   });
 }
