@@ -1,8 +1,11 @@
-// A load generator for zero-downtime tests: a few loops sending GET through
-// nginx, each request on a fresh connection (Connection: close), counting
-// every failure and which revision answered. Fresh connections because a
-// keep-alive connection closed by an nginx reload is a race HTTP/1.1 leaves to
-// client retries (RFC 7230 6.3.1); that figure is reported, not asserted.
+// A load generator for zero-downtime tests: a few loops sending GET (or POST)
+// through nginx, each request on a fresh connection (Connection: close),
+// counting every failure and which revision answered. Fresh connections
+// because a keep-alive connection closed by an nginx reload is a race HTTP/1.1
+// leaves to client retries (RFC 7230 6.3.1); that figure is reported, not
+// asserted. POST because nginx never passes a non-idempotent request it has
+// sent to another replica (proxy_next_upstream): a replica that takes the
+// connection and then drops it fails a POST where a GET is retried.
 import * as http from "node:http";
 
 export interface LoadReport {
@@ -21,8 +24,17 @@ export interface Load {
 
 export function startLoad(
   url: string,
-  options: { concurrency?: number; keepAlive?: boolean } = {},
+  options: { concurrency?: number; keepAlive?: boolean; method?: "GET" | "POST" } = {},
 ): Load {
+  const method = options.method ?? "GET";
+  // A small form body, as a browser's POST would send.
+  const body = method === "POST" ? "greeting=hello" : "";
+  const bodyHeaders = body
+    ? {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Length": String(Buffer.byteLength(body)),
+      }
+    : {};
   const report: LoadReport = { requests: 0, failures: 0, failureReasons: {}, answers: {} };
   const agent = options.keepAlive
     ? new http.Agent({ keepAlive: true, maxSockets: options.concurrency ?? 4 })
@@ -34,9 +46,14 @@ export function startLoad(
   };
   const once = () =>
     new Promise<void>((resolve) => {
-      const req = http.get(
+      const req = http.request(
         url,
-        { agent, timeout: 10_000, headers: options.keepAlive ? {} : { Connection: "close" } },
+        {
+          method,
+          agent,
+          timeout: 10_000,
+          headers: { ...bodyHeaders, ...(options.keepAlive ? {} : { Connection: "close" }) },
+        },
         (res) => {
           let body = "";
           res.setEncoding("utf8");
@@ -60,6 +77,7 @@ export function startLoad(
         fail(err.code ?? err.message);
         resolve();
       });
+      req.end(body);
     });
   const loop = async () => {
     while (running) await once();
