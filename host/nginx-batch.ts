@@ -25,8 +25,19 @@ import { readJson, removeFile, writeFileAtomic } from "./files";
 import { ownProcesses } from "./proc";
 import { type HostStore, LOCKS } from "./store";
 
-/** A service's nginx file to install (`config`) or remove (no `config`). */
-const nginxChange = z.strictObject({ serviceId: z.string(), config: z.string().optional() });
+/**
+ * A service's nginx file to install (`config`) or remove (neither field), or
+ * (`holds`) its file as it is to be written again with the supervisor's holds
+ * as they are now (nginx-holds.ts). A holds change goes without gathering:
+ * the supervisor waits for it before it repairs a replica, holding that
+ * service's lock, which a deploy's `container up` (which a leader gathers
+ * for) may be waiting for.
+ */
+const nginxChange = z.strictObject({
+  serviceId: z.string(),
+  config: z.string().optional(),
+  holds: z.literal(true).optional(),
+});
 export type NginxChange = z.infer<typeof nginxChange>;
 
 const outcome = z.strictObject({
@@ -169,7 +180,8 @@ async function undo(committer: Committer, mustReload: boolean, log: Log): Promis
  * Waits while more changes look to be on their way: while a `container up` runs (its service's NginxSite follows it),
  * while an nginx request has started but not yet written its change, and
  * SETTLE_MS past either or past another service's last container record; at
- * most GATHER_MAX_MS. A lone service's change goes at once.
+ * most GATHER_MAX_MS. A lone service's change goes at once, and so does a
+ * batch with a holds change in it (the supervisor waits for it).
  */
 async function gather(queue: BatchQueue, fx: BatchEffects): Promise<void> {
   const started = fx.clock.now();
@@ -181,7 +193,9 @@ async function gather(queue: BatchQueue, fx: BatchEffects): Promise<void> {
     const activity = fx.deployActivity();
     const waiting = ids.length + queue.ids("answers").length;
     if (activity.containerUps > 0 || activity.nginxRequests > waiting) lastBusy = now;
-    const pendingServices = new Set(ids.map((id) => queue.read("pending", id)?.serviceId));
+    const pending = ids.map((id) => queue.read("pending", id));
+    if (pending.some((c) => c?.holds)) return;
+    const pendingServices = new Set(pending.map((c) => c?.serviceId));
     for (const [serviceId, at] of activity.recordsWritten) {
       if (!pendingServices.has(serviceId)) lastBusy = Math.max(lastBusy, Math.min(at, now));
     }

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import { type HostEffects, hostEffects, type Log } from "./effects";
 import { readJson, removeFile, writeFileAtomic } from "./files";
+import { type HeldPorts, heldIn, withHolds } from "./nginx-holds";
 import {
   type BatchEffects,
   type Committer,
@@ -17,6 +18,13 @@ import {
 import type { NginxApplyRequest, ServiceRequest } from "../protocol/requests";
 
 const DRAIN_TIMEOUT_MS = 60_000;
+/**
+ * How long a batch of holds alone waits for the old workers: long enough for
+ * the requests they hold to finish (the replica about to be repaired is still
+ * running), short enough that a long-lived request (a download, a WebSocket)
+ * does not hold a repair back; repairing matters more than the hold.
+ */
+export const HOLD_DRAIN_MS = 2_000;
 
 export type NginxEffects = Pick<HostEffects, "nginxConfDir" | "exec" | "clock" | "nginxWorkers"> &
   BatchEffects;
@@ -29,6 +37,18 @@ export async function nginxApply(
   fx: NginxEffects = hostEffects(),
 ): Promise<void> {
   await submitChange({ serviceId: req.serviceId, config: req.config }, committer(fx), log, fx);
+}
+
+/**
+ * Writes the service's nginx file again with the supervisor's holds as they
+ * are now (nginx-holds.ts), and reloads if that changed it; for the supervisor.
+ */
+export async function nginxHolds(
+  serviceId: string,
+  log: Log,
+  fx: NginxEffects = hostEffects(),
+): Promise<void> {
+  await submitChange({ serviceId, holds: true }, committer(fx), log, fx);
 }
 
 export async function nginxRemove(
@@ -77,15 +97,24 @@ function committer(fx: NginxEffects): Committer {
       const previous: Journal = Object.fromEntries(
         names.map((n) => [n, fx.nginxConfDir.read(n) ?? null]),
       );
+      // The holds as they are now, under the nginx lock, applied to the file
+      // as it is now: never to a text read before (a deploy may have written since).
+      const holds = heldPorts(fx, log);
+      const texts = changes.map((c, i) => textOf(c, previous[names[i]], holds(c.serviceId)));
+      // Holds that change no file (already there, or no file): nothing to check or reload.
+      const noop = (c: NginxChange, i: number) => c.holds && texts[i] === previous[names[i]];
+      if (!mustReload && changes.every(noop)) {
+        return changes.map((c, i) => done(c, texts[i], previous[names[i]], 0, fx));
+      }
       fs.mkdirSync(path.dirname(journalFile), { recursive: true, mode: 0o700 });
       writeFileAtomic(journalFile, JSON.stringify(previous), 0o600);
-      const errors = await install(changes, previous, restore, log, fx);
-      const made = changes.filter(
-        (c, i) => !errors[i] && (c.config ?? previous[names[i]]) !== null,
-      );
+      const errors = await install(changes, texts, previous, restore, log, fx);
+      const made = changes.filter((c, i) => !errors[i] && reloadsFor(c, texts[i], previous[names[i]]));
       if (made.length > 0 || mustReload) {
         try {
-          await reloadAndDrain(log, fx);
+          const holdsOnly = changes.length > 0 && changes.every((c) => c.holds);
+          const drainMs = holdsOnly ? HOLD_DRAIN_MS : DRAIN_TIMEOUT_MS;
+          await reloadAndDrain(log, fx, drainMs);
         } catch (err) {
           restore(previous);
           removeFile(journalFile);
@@ -94,9 +123,35 @@ function committer(fx: NginxEffects): Committer {
         }
       }
       removeFile(journalFile);
-      return changes.map((c, i) => errors[i] ?? done(c, previous[names[i]], made.length, fx));
+      return changes.map(
+        (c, i) => errors[i] ?? done(c, texts[i], previous[names[i]], made.length, fx),
+      );
     },
   };
+}
+
+/** Service id -> its held ports, from the supervisor's holds file (none when unreadable). */
+function heldPorts(fx: NginxEffects, log: Log): (serviceId: string) => HeldPorts {
+  const read = fx.store.readHolds();
+  if (read.status === "corrupt") log(`nginx: ${read.message}; no replica held out`);
+  const holds = read.status === "ok" ? read.value : {};
+  return (serviceId) =>
+    new Map(Object.values(holds[serviceId] ?? {}).map((h) => [h.port, h.since]));
+}
+
+/** What the change writes: the file's text with the holds, or null for no file. */
+function textOf(c: NginxChange, before: string | null, held: HeldPorts): string | null {
+  if (c.holds) return before === null ? null : withHolds(before, held);
+  return c.config === undefined ? null : withHolds(c.config, held);
+}
+
+/**
+ * Whether nginx must reload for the change: a deploy's file always (as
+ * before holds), a removal when there was a file, holds when they changed it.
+ */
+function reloadsFor(c: NginxChange, text: string | null, before: string | null): boolean {
+  if (c.holds) return text !== before;
+  return (text ?? before) !== null;
 }
 
 /**
@@ -110,12 +165,13 @@ function committer(fx: NginxEffects): Committer {
  */
 async function install(
   changes: NginxChange[],
+  texts: (string | null)[],
   previous: Journal,
   restore: (previous: Journal, names?: string[]) => void,
   log: Log,
   fx: NginxEffects,
 ): Promise<(Outcome | undefined)[]> {
-  for (const c of changes) write(c, fx);
+  changes.forEach((c, i) => write(c, texts[i], fx));
   const all = await fx.exec("nginx", ["-t"]);
   if (all.code === 0) return changes.map(() => undefined);
   restore(previous);
@@ -126,8 +182,8 @@ async function install(
   if (changes.length === 1) return [rejected(changes[0], all.stderr, fx)];
   log(`nginx: nginx -t fails with the ${changes.length} changes of this batch; checking each`);
   const errors: (Outcome | undefined)[] = [];
-  for (const c of changes) {
-    write(c, fx);
+  for (const [i, c] of changes.entries()) {
+    write(c, texts[i], fx);
     const check = await fx.exec("nginx", ["-t"]);
     if (check.code === 0) {
       errors.push(undefined);
@@ -140,7 +196,7 @@ async function install(
 }
 
 function rejected(c: NginxChange, stderr: string, fx: NginxEffects): Outcome {
-  const what = c.config === undefined ? "removing " : "";
+  const what = c.holds ? "holding replicas out of " : c.config === undefined ? "removing " : "";
   const file = fx.nginxConfDir.path(confName(c.serviceId));
   return {
     error: `nginx -t rejected ${what}${file}; the previous file is back in place:\n${stderr.trim()}`,
@@ -155,17 +211,29 @@ function brokenBefore(stderr: string): Outcome {
   };
 }
 
-function write(c: NginxChange, fx: NginxEffects): void {
-  if (c.config === undefined) fx.nginxConfDir.remove(confName(c.serviceId));
-  else fx.nginxConfDir.write(confName(c.serviceId), c.config);
+function write(c: NginxChange, text: string | null, fx: NginxEffects): void {
+  if (text === null) fx.nginxConfDir.remove(confName(c.serviceId));
+  else fx.nginxConfDir.write(confName(c.serviceId), text);
 }
 
-function done(c: NginxChange, before: string | null, reloaded: number, fx: NginxEffects): Outcome {
-  if (c.config === undefined && before === null) return { log: [] }; // nothing to remove
+function done(
+  c: NginxChange,
+  text: string | null,
+  before: string | null,
+  reloaded: number,
+  fx: NginxEffects,
+): Outcome {
   const file = fx.nginxConfDir.path(confName(c.serviceId));
+  if (c.holds && before === null) {
+    return { error: `nginx: no file ${file} to hold replicas of ${c.serviceId} out of`, log: [] };
+  }
+  if (c.holds && text === before) return { log: [] };
+  if (c.config === undefined && before === null) return { log: [] }; // nothing to remove
   const others = reloaded > 1 ? ` (one reload for ${reloaded} sites of this host)` : "";
-  const verb = c.config === undefined ? "removed" : "installed";
-  return { log: [`${file}: ${verb}, nginx reloaded${others}`] };
+  const held = text === null ? [] : heldIn(text);
+  const holds = held.length > 0 ? `; held out until healthy: port ${held.join(", ")}` : "";
+  const verb = c.holds ? "holds changed" : c.config === undefined ? "removed" : "installed";
+  return { log: [`${file}: ${verb}${holds}, nginx reloaded${others}`] };
 }
 
 /**
@@ -174,10 +242,10 @@ function done(c: NginxChange, before: string | null, reloaded: number, fx: Nginx
  * finish. Stopping old containers before they are gone drops requests
  * (measured: 1 in 5 swaps), so wait for them.
  */
-async function reloadAndDrain(log: Log, fx: NginxEffects): Promise<void> {
+async function reloadAndDrain(log: Log, fx: NginxEffects, drainMs: number): Promise<void> {
   const before = new Set(fx.nginxWorkers().running);
   await execOk(fx, "nginx", ["-s", "reload"]);
-  const deadline = fx.clock.now() + DRAIN_TIMEOUT_MS;
+  const deadline = fx.clock.now() + drainMs;
   let reloaded = false;
   while (fx.clock.now() < deadline) {
     const { running, draining } = fx.nginxWorkers();
@@ -192,10 +260,10 @@ async function reloadAndDrain(log: Log, fx: NginxEffects): Promise<void> {
   // containers those workers still route to.
   if (!reloaded) {
     throw new Error(
-      `nginx did not start workers of the new configuration within ${DRAIN_TIMEOUT_MS / 1000} s; see nginx's error log`,
+      `nginx did not start workers of the new configuration within ${drainMs / 1000} s; see nginx's error log`,
     );
   }
-  log(`nginx: old workers still draining after ${DRAIN_TIMEOUT_MS / 1000}s, going on`);
+  log(`nginx: old workers still draining after ${drainMs / 1000}s, going on`);
 }
 
 /** Like exec, but a non-zero exit is an error carrying the program's stderr. */

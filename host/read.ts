@@ -11,6 +11,7 @@ import * as crypto from "node:crypto";
 import { cronFileName } from "./crontab";
 import { type HostEffects, hostEffects } from "./effects";
 import { confName } from "./nginx";
+import { withoutHolds } from "./nginx-holds";
 import { LABELS, LOCKS } from "./store";
 import { type AnswerOf, type RequestOf, releaseRequest } from "../protocol/requests";
 
@@ -50,7 +51,10 @@ export async function nginxRead(
   _log?: unknown,
   fx: Pick<HostEffects, "nginxConfDir"> = hostEffects(),
 ): Promise<AnswerOf<"nginx read">> {
-  return { config: fx.nginxConfDir.read(confName(req.serviceId)) ?? null };
+  // A replica the supervisor holds out until healthy (nginx-holds.ts) is not
+  // drift: the file is compared as the deploy wrote it.
+  const file = fx.nginxConfDir.read(confName(req.serviceId));
+  return { config: file === undefined ? null : withoutHolds(file) };
 }
 
 /**

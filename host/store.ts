@@ -104,6 +104,18 @@ const supervisorStatus = z.object({
 });
 export type SupervisorStatus = z.infer<typeof supervisorStatus>;
 
+/**
+ * Replicas the supervisor keeps out of nginx's rotation until they are
+ * healthy (supervise/holds.ts): service id -> container name -> its host port
+ * and when it was held. Written by the supervisor alone; read by the nginx
+ * committer, which marks the held servers in every file it writes.
+ */
+const holdsRecord = z.record(
+  z.string(),
+  z.record(z.string(), z.object({ port: z.number().int(), since: z.number() })),
+);
+export type HoldsRecord = z.infer<typeof holdsRecord>;
+
 const PRIVATE = 0o600;
 const PUBLIC = 0o644;
 
@@ -114,6 +126,7 @@ export class HostStore {
   readonly locksDir: string;
   readonly supervisorStatusFile: string;
   readonly supervisorPidFile: string;
+  readonly holdsFile: string;
   readonly saltFile: string;
 
   constructor(readonly root: string) {
@@ -123,6 +136,7 @@ export class HostStore {
     this.locksDir = path.join(root, "locks");
     this.supervisorStatusFile = path.join(root, "supervisor.json");
     this.supervisorPidFile = path.join(root, "supervise.pid");
+    this.holdsFile = path.join(root, "holds.json");
     this.saltFile = path.join(root, "salt");
   }
 
@@ -208,6 +222,14 @@ export class HostStore {
 
   removeSupervisorPid(): void {
     removeFile(this.supervisorPidFile);
+  }
+
+  readHolds(): Read<HoldsRecord> {
+    return readJson(this.holdsFile, holdsRecord, "the supervisor's holds");
+  }
+
+  writeHolds(holds: HoldsRecord): void {
+    this.write(this.holdsFile, JSON.stringify(holds, null, 2), PRIVATE);
   }
 
   /**

@@ -9,8 +9,15 @@ import { LABELS } from "../store";
 
 export const EVENT_FILTERS: EventFilters = {
   label: [LABELS.service],
-  event: ["die", "oom", "destroy", "health_status", "start"],
+  event: ["kill", "die", "oom", "destroy", "health_status", "start"],
 };
+/**
+ * The events after which a replica is held out of nginx until healthy
+ * (holds.ts): it is stopping (kill: the first sign, before the app even has
+ * the signal) or has just started and may still be booting (`docker restart`,
+ * an operator's `docker start`).
+ */
+export const HOLDING_EVENTS = ["kill", "die", "oom", "start"];
 export const RECONNECT_MIN_MS = 500;
 export const RECONNECT_MAX_MS = 5_000;
 

@@ -4,6 +4,7 @@
 // every 5 seconds; the rules for one container are in decide.ts (README:
 // "Supervision").
 import { createAndStart, healthCheckOf, oomOf, type StartEffects } from "../container";
+import type { DockerEvent } from "../docker";
 import { type HostEffects, hostEffects, type Log } from "../effects";
 import { StoreError } from "../files";
 import {
@@ -14,7 +15,8 @@ import {
   type ReleaseRecord,
 } from "../store";
 import { type Action, decide, freshMemory, type Observed } from "./decide";
-import { watchEvents } from "./events";
+import { HOLDING_EVENTS, watchEvents } from "./events";
+import { type HoldEffects, Holds } from "./holds";
 
 export const PASS_INTERVAL_MS = 5_000;
 /** The signal that makes a running supervisor pass at once (`conductor resume` sends it). */
@@ -26,7 +28,16 @@ export type { ContainerStatus } from "../store";
 export type SupervisorMemory = Map<string, ContainerStatus>;
 
 export type SuperviseEffects = StartEffects &
+  HoldEffects &
   Pick<HostEffects, "store" | "probe" | "clock" | "processes">;
+
+/** What the supervisor keeps between passes. */
+export interface Supervisor {
+  memory: SupervisorMemory;
+  /** Replicas kept out of nginx until healthy (holds.ts). */
+  holds: Holds;
+  log: Log;
+}
 
 /**
  * Container name -> state, from one listing of conductor's containers at the
@@ -94,15 +105,19 @@ async function perform(action: Action, record: ContainerRecord, fx: SuperviseEff
  */
 type Trigger = "pass" | "event";
 
-/** One container; the caller holds its service's lock, so it never races a deploy that stops it. */
+/**
+ * One container; the caller holds its service's lock, so it never races a
+ * deploy that stops it. `event`: the Docker event that brought it here when
+ * that one stops or starts it (the replica is then held out of nginx).
+ */
 async function superviseContainer(
   serviceId: string,
   name: string,
   trigger: Trigger,
   listing: Listing | undefined,
-  memory: SupervisorMemory,
-  log: Log,
+  { memory, holds, log }: Supervisor,
   fx: SuperviseEffects,
+  event?: string,
 ): Promise<void> {
   // Read again under the lock: a deploy may have just taken it away.
   const read = fx.store.readContainer(name);
@@ -110,6 +125,7 @@ async function superviseContainer(
   if (read.status !== "ok") return log(`${serviceId} ${name}: not supervised: ${read.message}`);
   const record = read.value;
   const before = memory.get(name) ?? { serviceId, memory: freshMemory(), observed: "missing" };
+  if (event) await holds.hold(serviceId, record, `Docker: ${event}`, log);
   const observed = await observe(record, trigger === "pass", listing, fx);
   if (trigger === "event" && observed.state === "running") {
     memory.set(name, { ...before, observed: "running" });
@@ -125,10 +141,14 @@ async function superviseContainer(
   };
   memory.set(name, status);
   report(decision.action, before, status, name, log, fx);
+  const action = decision.action;
+  if (action.kind !== "none" && action.kind !== "wait") {
+    await holds.hold(serviceId, record, `${action.kind}: ${action.reason}`, log);
+  }
   try {
-    await perform(decision.action, record, fx);
+    await perform(action, record, fx);
   } catch (err) {
-    log(`${serviceId} ${name}: ${decision.action.kind} failed: ${(err as Error).message}`);
+    log(`${serviceId} ${name}: ${action.kind} failed: ${(err as Error).message}`);
   }
 }
 
@@ -160,8 +180,7 @@ async function superviseService(
   recorded: Set<string>,
   wanted: Set<string>,
   listing: Listing,
-  memory: SupervisorMemory,
-  log: Log,
+  supervisor: Supervisor,
   fx: SuperviseEffects,
 ) {
   if (!release.supervise || fx.store.isPaused(release.serviceId)) return;
@@ -172,7 +191,7 @@ async function superviseService(
   if (names.length === 0) return;
   await fx.locks.hold(LOCKS.service(release.serviceId), async () => {
     for (const name of names)
-      await superviseContainer(release.serviceId, name, "pass", listing, memory, log, fx);
+      await superviseContainer(release.serviceId, name, "pass", listing, supervisor, fx);
   });
 }
 
@@ -182,10 +201,10 @@ async function superviseService(
  * and everything else still is.
  */
 export async function superviseOnce(
-  memory: SupervisorMemory,
-  log: Log,
+  supervisor: Supervisor,
   fx: SuperviseEffects = hostEffects(),
 ): Promise<void> {
+  const { memory, log } = supervisor;
   const records = fx.store.readContainers();
   const releases = fx.store.readReleases();
   for (const fault of [...releases.faults, ...records.faults]) {
@@ -198,13 +217,14 @@ export async function superviseOnce(
   );
   for (const release of releases.values) {
     try {
-      await superviseService(release, recorded, wanted, listing, memory, log, fx);
+      await superviseService(release, recorded, wanted, listing, supervisor, fx);
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
       log(`${release.serviceId}: not supervised: ${err.message}`);
     }
   }
   for (const name of memory.keys()) if (!wanted.has(name)) memory.delete(name);
+  if (releases.faults.length === 0) supervisor.holds.dropReplaced(releases.values, log);
   fx.store.writeSupervisorStatus({
     updatedAt: fx.clock.now(),
     containers: Object.fromEntries(memory),
@@ -219,15 +239,15 @@ export async function superviseOnce(
 export async function superviseContainerNow(
   serviceId: string,
   name: string,
-  memory: SupervisorMemory,
-  log: Log,
+  supervisor: Supervisor,
   fx: SuperviseEffects = hostEffects(),
+  event?: string,
 ): Promise<void> {
   const release = fx.store.readRelease(serviceId);
   if (release.status !== "ok" || !release.value.supervise) return;
   if (!release.value.containers.includes(name) || fx.store.isPaused(serviceId)) return;
   await fx.locks.hold(LOCKS.service(serviceId), () =>
-    superviseContainer(serviceId, name, "event", undefined, memory, log, fx),
+    superviseContainer(serviceId, name, "event", undefined, supervisor, fx, event),
   );
 }
 
@@ -240,10 +260,16 @@ function dueContainers(memory: SupervisorMemory, now: number): [string, string][
     .map(([name, s]) => [name, s.serviceId]);
 }
 
+/** A container to check between passes, and the event that stops or starts it, if one did. */
+interface Queued {
+  serviceId: string;
+  event?: string;
+}
+
 /** Between passes: events queued, back-offs ending, a wake-up (SIGUSR2, the daemon back). */
 interface Wakeups {
-  /** Container name -> service id, from Docker's events. */
-  events: Map<string, string>;
+  /** Container name -> what to check, from Docker's events. */
+  events: Map<string, Queued>;
   passNow: boolean;
   stopping: boolean;
   /** A check failed (the daemon away?): no more until the next pass, so no tight loop. */
@@ -252,33 +278,38 @@ interface Wakeups {
 
 async function checkBetweenPasses(
   wake: Wakeups,
-  memory: SupervisorMemory,
-  log: Log,
+  supervisor: Supervisor,
   fx: SuperviseEffects,
 ): Promise<void> {
+  const { memory, log } = supervisor;
   if (wake.checkFailed) return wake.events.clear();
-  const due = [...wake.events, ...dueContainers(memory, fx.clock.now())];
+  const due = new Map<string, Queued>(
+    dueContainers(memory, fx.clock.now()).map(([name, serviceId]) => [name, { serviceId }]),
+  );
+  for (const [name, queued] of wake.events) due.set(name, queued);
   wake.events.clear();
-  for (const [name, serviceId] of new Map(due)) {
+  for (const [name, { serviceId, event }] of due) {
     try {
-      await superviseContainerNow(serviceId, name, memory, log, fx);
+      await superviseContainerNow(serviceId, name, supervisor, fx, event);
     } catch (err) {
       log(`${serviceId} ${name}: check failed: ${(err as Error).message}; next at the next pass`);
       wake.checkFailed = true;
       return;
     }
   }
+  await supervisor.holds.releaseHealthy(log);
 }
 
 /** Passes every PASS_INTERVAL_MS, and checks in between as events and wake-ups say. */
-async function runPasses(wake: Wakeups, memory: SupervisorMemory, log: Log, fx: SuperviseEffects) {
+async function runPasses(wake: Wakeups, supervisor: Supervisor, fx: SuperviseEffects) {
+  const { log } = supervisor;
   do {
     const started = fx.clock.now();
     wake.passNow = false;
     wake.checkFailed = false;
-    await superviseOnce(memory, log, fx).catch((err: Error) => log(`pass failed: ${err.message}`));
+    await superviseOnce(supervisor, fx).catch((err: Error) => log(`pass failed: ${err.message}`));
     while (!wake.stopping && !wake.passNow && fx.clock.now() < started + PASS_INTERVAL_MS) {
-      await checkBetweenPasses(wake, memory, log, fx);
+      await checkBetweenPasses(wake, supervisor, fx);
       await fx.clock.sleep(100);
     }
   } while (!wake.stopping);
@@ -294,7 +325,7 @@ export async function supervise(
   fx: SuperviseEffects = hostEffects(),
 ): Promise<number> {
   const ran = await fx.locks.tryHold(LOCKS.supervisor, async () => {
-    const memory: SupervisorMemory = new Map();
+    const supervisor: Supervisor = { memory: new Map(), holds: new Holds(fx, log), log };
     const wake: Wakeups = { events: new Map(), passNow: false, stopping: once, checkFailed: false };
     const stopListening = fx.processes.onSignals(["SIGTERM", "SIGINT"], () => {
       wake.stopping = true;
@@ -307,14 +338,14 @@ export async function supervise(
       ? async () => undefined
       : watchEvents(
           {
-            onEvent: (e) => wake.events.set(e.name, e.attributes[LABELS.service]),
+            onEvent: (e) => wake.events.set(e.name, queued(e, wake.events.get(e.name))),
             onReconnect: () => (wake.passNow = true),
           },
           log,
           fx,
         );
     try {
-      await runPasses(wake, memory, log, fx);
+      await runPasses(wake, supervisor, fx);
     } finally {
       stopListening();
       stopWaking();
@@ -331,4 +362,15 @@ export async function supervise(
     return once ? 1 : 0;
   }
   return ran;
+}
+
+/**
+ * An event queues its container; one that stops or starts it (kill, die,
+ * start) also holds it out of nginx, even if a later event of the same
+ * container comes before the check.
+ */
+function queued(e: DockerEvent, before: Queued | undefined): Queued {
+  const action = e.action.split(":")[0];
+  const event = HOLDING_EVENTS.includes(action) ? action : before?.event;
+  return { serviceId: e.attributes[LABELS.service], ...(event && { event }) };
 }

@@ -1,0 +1,146 @@
+// Only healthy replicas take traffic: the supervisor keeps a replica out of
+// its service's nginx rotation from before it repairs it (start, recreate,
+// restart) or sees Docker kill, stop or start it, until it answers its health
+// check again; the same rule a deploy follows (new containers join nginx only
+// once healthy).
+//
+// Why: nginx reaches a replica through docker-proxy on 127.0.0.1. While the
+// app in a just-started container boots, docker-proxy accepts the connection,
+// nginx sends the request, and the connection drops. nginx passes a GET on to
+// the next replica, but never a request it has sent that is not idempotent
+// (POST, PATCH, LOCK; proxy_next_upstream): that fails with 502 (measured: 385
+// of 15,606 POSTs over one `docker kill` of a replica booting in 1.5 s).
+// `proxy_next_upstream non_idempotent` would run a request twice when the app
+// got it and died. A held replica is a `backup` server (nginx-holds.ts): it
+// gets nothing while the other replicas take connections, and is still tried
+// if they all fail.
+//
+// The hold is made through the nginx batch (nginx-batch.ts) without gathering,
+// and waited for, reload and old workers' drain included (at most
+// HOLD_DRAIN_MS), before the repair: no request is then on its way to the
+// replica when it stops or boots, and a restart for a failing health check
+// lets its requests in flight finish first. The supervisor waits holding the
+// service's lock, which a deploy's `container up` may wait for; a holds change
+// is why a batch leader stops gathering, so the wait is the commit's alone.
+// When the hold cannot be made (nginx -t fails, no nginx file) the repair goes
+// on anyway and the log says why: repairing matters more than the hold.
+//
+// Holds live in the store (holds.json), not in the supervisor's memory, so a
+// restarted supervisor releases them, and the committer marks them in every
+// file it writes: a deploy applying the same service's file keeps them.
+import { healthCheckOf } from "../container";
+import type { HostEffects, Log } from "../effects";
+import { confName, type NginxEffects, nginxHolds } from "../nginx";
+import { heldIn } from "../nginx-holds";
+import type { ContainerRecord, HoldsRecord, ReleaseRecord } from "../store";
+
+export type HoldEffects = NginxEffects & Pick<HostEffects, "docker" | "probe">;
+
+/** A replica without a health check is healthy once it has run this long (the deploy's rule). */
+export const NO_CHECK_GRACE_MS = 2_000;
+
+export class Holds {
+  private holds: HoldsRecord;
+
+  constructor(
+    private readonly fx: HoldEffects,
+    log: Log,
+  ) {
+    const read = fx.store.readHolds();
+    if (read.status === "corrupt") log(`${read.message}; starting with no replica held out`);
+    this.holds = read.status === "ok" ? read.value : {};
+  }
+
+  get count(): number {
+    return Object.values(this.holds).reduce((n, s) => n + Object.keys(s).length, 0);
+  }
+
+  sinceOf(serviceId: string, name: string): number | undefined {
+    return this.holds[serviceId]?.[name]?.since;
+  }
+
+  /**
+   * Takes the replica out of nginx's rotation and returns once nginx runs
+   * without it; a replica with no host port is not behind nginx.
+   */
+  async hold(serviceId: string, record: ContainerRecord, why: string, log: Log): Promise<void> {
+    const port = record.hostPort;
+    if (port === undefined || this.sinceOf(serviceId, record.name) !== undefined) return;
+    const what = `${serviceId} ${record.name}`;
+    this.holds[serviceId] = {
+      ...this.holds[serviceId],
+      [record.name]: { port, since: this.fx.clock.now() },
+    };
+    this.save();
+    log(`${what}: held out of nginx until it answers its health check (${why})`);
+    try {
+      await nginxHolds(serviceId, log, this.fx);
+    } catch (err) {
+      return log(`${what}: could not hold it out of nginx: ${(err as Error).message}; going on`);
+    }
+    const file = this.fx.nginxConfDir.read(confName(serviceId)) ?? "";
+    if (!heldIn(file).includes(port)) {
+      log(`${what}: left in nginx's rotation: every replica of ${serviceId} is held`);
+    }
+  }
+
+  /** Between passes: puts back every held replica that answers its health check now. */
+  async releaseHealthy(log: Log): Promise<void> {
+    for (const [serviceId, held] of Object.entries(this.holds)) {
+      const back: string[] = [];
+      for (const name of Object.keys(held)) {
+        const read = this.fx.store.readContainer(name);
+        if (read.status === "ok" && !(await this.healthy(read.value, held[name].since))) continue;
+        const after = ((this.fx.clock.now() - held[name].since) / 1000).toFixed(1);
+        back.push(
+          read.status === "ok"
+            ? `${serviceId} ${name}: answers its health check ${after}s after it was held out: back in nginx`
+            : `${serviceId} ${name}: no longer deployed: hold dropped`,
+        );
+        delete held[name];
+      }
+      if (back.length === 0) continue;
+      if (Object.keys(held).length === 0) delete this.holds[serviceId];
+      this.save();
+      await this.commit(serviceId, log);
+      for (const line of back) log(line);
+    }
+  }
+
+  /** On a pass: drops the holds of replicas no longer in their service's release (a deploy replaced them). */
+  dropReplaced(releases: ReleaseRecord[], log: Log): void {
+    const released = new Map(releases.map((r) => [r.serviceId, new Set(r.containers)]));
+    let dropped = false;
+    for (const [serviceId, held] of Object.entries(this.holds)) {
+      for (const name of Object.keys(held)) {
+        if (released.get(serviceId)?.has(name)) continue;
+        delete held[name];
+        dropped = true;
+        log(`${serviceId} ${name}: no longer in its release: hold dropped`);
+      }
+      if (Object.keys(held).length === 0) delete this.holds[serviceId];
+    }
+    if (dropped) this.save();
+  }
+
+  private async commit(serviceId: string, log: Log) {
+    try {
+      await nginxHolds(serviceId, log, this.fx);
+    } catch (err) {
+      // The file keeps it as a backup until its service's next nginx change.
+      log(`${serviceId}: could not put replicas back in nginx: ${(err as Error).message}`);
+    }
+  }
+
+  /** As the deploy decides it: the health check answers, or without one, running since the grace period. */
+  private async healthy(record: ContainerRecord, since: number): Promise<boolean> {
+    const check = healthCheckOf(record.spec, record.name, record.hostPort, this.fx);
+    if (check) return (await check.probe()).healthy;
+    if (this.fx.clock.now() - since < NO_CHECK_GRACE_MS) return false;
+    return (await this.fx.docker.inspectContainer(record.name))?.status === "running";
+  }
+
+  private save(): void {
+    this.fx.store.writeHolds(this.holds);
+  }
+}
