@@ -10,7 +10,7 @@ import * as path from "node:path";
 import type { ExecResult } from "./exec";
 import { type FakeHost, fakeHost, START } from "./fakes.testutil";
 import { socketLocks } from "./lock";
-import { nginxApply, type NginxEffects, nginxRemove } from "./nginx";
+import { HOLD_DRAIN_MS, nginxApply, type NginxEffects, nginxHolds, nginxRemove } from "./nginx";
 import { type DeployActivity, GATHER_MAX_MS, SETTLE_MS } from "./nginx-batch";
 
 const ID = "shop_web_production";
@@ -400,5 +400,104 @@ describe("a leader killed mid-batch", () => {
     expect(fs.existsSync(confFile(DEAD))).toBe(false);
     expect(execs()).toEqual(["exec nginx -t", "exec nginx -s reload"]);
     expect(batchLeftovers()).toEqual([]);
+  });
+});
+
+describe("holds (the supervisor's replicas kept out of rotation until healthy)", () => {
+  const SITE = [
+    "upstream conductor_shop {",
+    "    server 127.0.0.1:20001 max_fails=0;",
+    "    server 127.0.0.1:20002 max_fails=0;",
+    "}",
+    "",
+  ].join("\n");
+  const HELD_20002 = SITE.replace(
+    "20002 max_fails=0;",
+    "20002 max_fails=0 backup; # held out by conductor supervise until it answers its health check",
+  );
+  const hold = (ports: Record<string, number>) =>
+    host.store.writeHolds({
+      [ID]: Object.fromEntries(Object.entries(ports).map(([n, port]) => [n, { port, since: 1 }])),
+    });
+  const holds = () => nginxHolds(ID, host.logLine, fx);
+
+  it("writes the file as it is now with the held servers marked backup, checks, reloads", async () => {
+    await apply(SITE);
+    hold({ b: 20002 });
+    host.trace.length = 0;
+    await holds();
+    expect(fs.readFileSync(file, "utf8")).toBe(HELD_20002);
+    expect(execs()).toEqual(["exec nginx -t", "exec nginx -s reload"]);
+    expect(host.log.at(-1)).toBe(
+      `${file}: holds changed; held out until healthy: port 20002, nginx reloaded`,
+    );
+    // Released: the deploy's file again.
+    host.store.writeHolds({});
+    await holds();
+    expect(fs.readFileSync(file, "utf8")).toBe(SITE);
+  });
+
+  it("keeps the holds in a deploy's file of the same service, written meanwhile", async () => {
+    await apply(SITE);
+    hold({ b: 20002 });
+    await holds();
+    const redeployed = SITE.replace("20001", "20005");
+    await apply(redeployed);
+    expect(fs.readFileSync(file, "utf8")).toBe(HELD_20002.replace("20001", "20005"));
+    expect(host.log.at(-1)).toBe(
+      `${file}: installed; held out until healthy: port 20002, nginx reloaded`,
+    );
+  });
+
+  it("neither checks nor reloads when the holds change nothing in the file", async () => {
+    await apply(SITE);
+    hold({ gone: 20009 }); // a port the file no longer has
+    host.trace.length = 0;
+    await holds();
+    expect(execs()).toEqual([]);
+    expect(fs.readFileSync(file, "utf8")).toBe(SITE);
+  });
+
+  it("never holds every server out", async () => {
+    await apply(SITE);
+    host.store.writeHolds({
+      [ID]: { a: { port: 20001, since: 5 }, b: { port: 20002, since: 9 } },
+    });
+    await holds();
+    expect(fs.readFileSync(file, "utf8")).toBe(HELD_20002);
+  });
+
+  it("fails, changing nothing, when the service has no nginx file", async () => {
+    hold({ b: 20002 });
+    await expect(holds()).rejects.toThrow(
+      `nginx: no file ${file} to hold replicas of ${ID} out of`,
+    );
+    expect(execs()).toEqual([]);
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  it("goes without gathering, even while a deploy's container up runs", async () => {
+    await apply(SITE);
+    hold({ b: 20002 });
+    activity = () => ({ ...QUIET, containerUps: 1 });
+    const started = host.clock.now;
+    await holds();
+    expect(host.clock.now - started).toBeLessThan(SETTLE_MS);
+    expect(fs.readFileSync(file, "utf8")).toBe(HELD_20002);
+  });
+
+  it(`waits ${HOLD_DRAIN_MS / 1000} s at most for old workers, not 60`, async () => {
+    await apply(SITE);
+    hold({ b: 20002 });
+    host.workerScans = [
+      { running: [11], draining: 0 },
+      { running: [21], draining: 1 }, // an old worker with a long request
+    ];
+    const started = host.clock.now;
+    await holds();
+    expect(host.clock.now - started).toBe(HOLD_DRAIN_MS);
+    expect(host.log.at(-2)).toBe(
+      `nginx: old workers still draining after ${HOLD_DRAIN_MS / 1000}s, going on`,
+    );
   });
 });

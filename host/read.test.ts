@@ -6,7 +6,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import type { ReleaseRequest } from "../protocol/requests";
 import { type FakeHost, fakeHost } from "./fakes.testutil";
-import { nginxApply } from "./nginx";
+import { nginxApply, nginxHolds } from "./nginx";
 import { containerRead, cronRead, imageRead, nginxRead, releaseRead } from "./read";
 import { releaseApply } from "./release";
 
@@ -108,6 +108,16 @@ describe("nginx read", () => {
 
   it("answers null when there is no file", async () => {
     await expect(read()).resolves.toStrictEqual({ config: null });
+  });
+
+  it("answers the file as the deploy wrote it while the supervisor holds a replica out (not drift)", async () => {
+    const site =
+      "upstream u {\n    server 127.0.0.1:20001 max_fails=0;\n    server 127.0.0.1:20002 max_fails=0;\n}\n";
+    await nginxApply({ serviceId: ID, config: site }, host.logLine, host.fx);
+    host.store.writeHolds({ [ID]: { [`${ID}-1-bbbbbbbbbb`]: { port: 20002, since: 1 } } });
+    await nginxHolds(ID, host.logLine, host.fx);
+    expect(fs.readFileSync(file(), "utf8")).toContain("20002 max_fails=0 backup;");
+    await expect(read()).resolves.toStrictEqual({ config: site });
   });
 });
 

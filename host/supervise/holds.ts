@@ -78,10 +78,19 @@ export class Holds {
     } catch (err) {
       return log(`${what}: could not hold it out of nginx: ${(err as Error).message}; going on`);
     }
-    const file = this.fx.nginxConfDir.read(confName(serviceId)) ?? "";
-    if (!heldIn(file).includes(port)) {
-      log(`${what}: left in nginx's rotation: every replica of ${serviceId} is held`);
-    }
+    this.sayKeptIn(serviceId, log);
+  }
+
+  /** With every replica of the service held, nginx-holds.ts keeps the one held longest in rotation. */
+  private sayKeptIn(serviceId: string, log: Log) {
+    const marked = heldIn(this.fx.nginxConfDir.read(confName(serviceId)) ?? "");
+    const kept = Object.entries(this.holds[serviceId] ?? {})
+      .filter(([, h]) => !marked.includes(h.port))
+      .map(([name]) => name);
+    if (kept.length === 0) return;
+    log(
+      `${serviceId}: every replica is held out; ${kept.join(", ")} (held longest) kept in nginx's rotation`,
+    );
   }
 
   /** Between passes: puts back every held replica that answers its health check now. */

@@ -530,3 +530,172 @@ describe("conductor supervise between passes", () => {
     expect(starts[0] - opens.at(-1)!).toBeLessThanOrEqual(100);
   });
 });
+
+describe("holds: a replica being repaired is out of nginx until it answers its health check", () => {
+  const SITE = [
+    `upstream conductor_${WEB} {`,
+    "    server 127.0.0.1:20000 max_fails=0;",
+    "    server 127.0.0.1:20001 max_fails=0;",
+    "}",
+    "",
+  ].join("\n");
+  const siteFile = () => host.fx.nginxConfDir.path(`conductor-${WEB}.conf`);
+  /** What nginx ran after each reload: the ports held out (backup) in WEB's file. */
+  let reloads: { at: number; held: string[] }[];
+  /** Ports whose health check fails (booting, or sick), by port. */
+  let unhealthy: Set<number>;
+  beforeEach(() => {
+    host.fx.nginxConfDir.write(`conductor-${WEB}.conf`, SITE);
+    reloads = [];
+    unhealthy = new Set();
+    host.probe = (port) =>
+      unhealthy.has(port) ? { healthy: false, reason: "503" } : { healthy: true };
+    const exec = host.fx.exec;
+    host.fx.exec = async (file, args) => {
+      const result = await exec(file, args);
+      if (args.join(" ") === "-s reload") {
+        const text = fs.readFileSync(siteFile(), "utf8");
+        const held = [...text.matchAll(/127\.0\.0\.1:(\d+) max_fails=0 backup;/g)].map((m) => m[1]);
+        reloads.push({ at: host.clock.now - START, held });
+      }
+      return result;
+    };
+  });
+
+  async function superviseUntil(endMs: number, at: (ms: number) => void = () => undefined) {
+    const sleep = host.fx.clock.sleep;
+    host.fx.clock.sleep = async (ms) => {
+      const t = host.clock.now - START;
+      at(t);
+      if (t >= endMs) host.processes.signalHandlers.get("SIGTERM")?.("SIGTERM");
+      return sleep(ms);
+    };
+    expect(await supervise(false, host.logLine, host.fx)).toBe(0);
+  }
+  const once = (f: () => void) => {
+    let done = false;
+    return () => void (!done && (done = true) && f());
+  };
+  /** Docker's order for `docker kill`: kill, then the container dies. */
+  const dockerKill = (name: string) => {
+    host.docker.emit(name, "kill", { signal: "9" });
+    host.docker.exit(name, 137);
+    host.docker.emit(name, "die", { exitCode: "137" });
+  };
+  const dockerActions = () =>
+    host.trace.filter((t) => /^(docker (start|restart|create)|exec nginx -s reload)/.test(t));
+
+  it("kill: holds it out, reloads, starts it, and puts it back once it answers", async () => {
+    let bootEnd = Infinity;
+    host.docker.onStart = () => {
+      unhealthy.add(20000);
+      bootEnd = host.clock.now - START + 1_500; // the app boots in 1.5 s
+    };
+    const killAt1s = once(() => dockerKill(W0));
+    host.trace.length = 0;
+    await superviseUntil(6_000, (t) => {
+      if (t >= 1_000) killAt1s();
+      if (t >= bootEnd) unhealthy.delete(20000);
+    });
+    expect(dockerActions()).toEqual([
+      "exec nginx -s reload", // held out
+      `docker start ${W0}`,
+      "exec nginx -s reload", // back in
+    ]);
+    expect(reloads.map((r) => r.held)).toEqual([["20000"], []]);
+    // Back within a check (100 ms) of answering.
+    expect(reloads[1].at - bootEnd).toBeGreaterThanOrEqual(0);
+    expect(reloads[1].at - bootEnd).toBeLessThanOrEqual(200);
+    expect(host.log.filter((l) => l.includes(W0))).toEqual([
+      `${WEB} ${W0}: held out of nginx until it answers its health check (Docker: kill)`,
+      `${WEB} ${W0}: start (container stopped; attempt 1, next no sooner than 5s from now)`,
+      expect.stringMatching(
+        new RegExp(
+          `^${WEB} ${W0}: answers its health check \\d+\\.\\ds after it was held out: back in nginx$`,
+        ),
+      ),
+    ]);
+    expect(host.store.readHolds()).toEqual({ status: "ok", value: {} });
+  });
+
+  it("a failing health check: holds it out before restarting it (its requests finish first)", async () => {
+    unhealthy.add(20000);
+    const recover = once(() => {
+      unhealthy.delete(20000);
+    });
+    host.trace.length = 0;
+    await superviseUntil(13_000, (t) => {
+      if (host.trace.includes(`docker restart ${W0} 10s`) && t >= 11_000) recover();
+    });
+    expect(dockerActions()).toEqual([
+      "exec nginx -s reload",
+      `docker restart ${W0} 10s`,
+      "exec nginx -s reload",
+    ]);
+    expect(reloads.map((r) => r.held)).toEqual([["20000"], []]);
+    expect(reloads[1].at).toBeGreaterThanOrEqual(11_000);
+  });
+
+  it("docker restart (not the supervisor's doing): holds it out on the kill event until it answers", async () => {
+    const restart = once(() => {
+      host.docker.emit(W1, "kill", { signal: "15" });
+      host.docker.emit(W1, "die", { exitCode: "0" });
+      host.docker.emit(W1, "start");
+      unhealthy.add(20001); // running again, booting
+    });
+    const booted = once(() => unhealthy.delete(20001));
+    host.trace.length = 0;
+    await superviseUntil(4_000, (t) => {
+      if (t >= 1_000) restart();
+      if (t >= 2_500) booted();
+    });
+    expect(dockerActions()).toEqual(["exec nginx -s reload", "exec nginx -s reload"]);
+    expect(reloads.map((r) => r.held)).toEqual([["20001"], []]);
+    expect(reloads[1].at).toBeGreaterThanOrEqual(2_500);
+  });
+
+  it("repairs anyway when the hold cannot be made, and says why", async () => {
+    host.programs.set("nginx -t", { code: 1, stdout: "", stderr: "nginx: [emerg] no memory\n" });
+    host.docker.containers.get(W0)!.status = "exited";
+    await pass();
+    expect(actions()).toEqual([`docker start ${W0}`]);
+    expect(host.log).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^${WEB} ${W0}: could not hold it out of nginx: nginx -t fails .*no memory; going on$`,
+          "s",
+        ),
+      ),
+    );
+  });
+
+  it("never holds every replica out: with both killed, the one held longest is kept in", async () => {
+    unhealthy.add(20000).add(20001); // neither answers again within the test
+    const killW0 = once(() => dockerKill(W0));
+    const killW1 = once(() => dockerKill(W1));
+    await superviseUntil(3_000, (t) => {
+      if (t >= 1_000) killW0();
+      if (t >= 1_500) killW1();
+    });
+    expect(reloads.map((r) => r.held)).toEqual([["20000"], ["20001"]]);
+    expect(host.log).toContain(
+      `${WEB}: every replica is held out; ${W0} (held longest) kept in nginx's rotation`,
+    );
+  });
+
+  it("drops the holds of replicas no longer released (a deploy replaced them)", async () => {
+    host.store.writeHolds({
+      [WEB]: {
+        [W0]: { port: 20000, since: START },
+        [`${WEB}-0-0000000000`]: { port: 20077, since: START },
+      },
+      gone_service: { "gone_service-0-1111111111": { port: 20078, since: START } },
+    });
+    unhealthy.add(20000);
+    await pass();
+    expect(host.store.readHolds()).toEqual({
+      status: "ok",
+      value: { [WEB]: { [W0]: { port: 20000, since: START } } },
+    });
+  });
+});

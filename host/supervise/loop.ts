@@ -366,11 +366,11 @@ export async function supervise(
 
 /**
  * An event queues its container; one that stops or starts it (kill, die,
- * start) also holds it out of nginx, even if a later event of the same
- * container comes before the check.
+ * start) also holds it out of nginx, named by the first such event of the
+ * container before the check.
  */
 function queued(e: DockerEvent, before: Queued | undefined): Queued {
   const action = e.action.split(":")[0];
-  const event = HOLDING_EVENTS.includes(action) ? action : before?.event;
+  const event = before?.event ?? (HOLDING_EVENTS.includes(action) ? action : undefined);
   return { serviceId: e.attributes[LABELS.service], ...(event && { event }) };
 }
