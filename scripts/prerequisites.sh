@@ -30,10 +30,24 @@ install_missing_packages() {
   rm -f "$log"
 }
 
+# Replaces the (sub)shell with a daemon holding no descriptor but stdin,
+# stdout and stderr; call it in a subshell. A lock its caller holds
+# (prepare_machine's flock, `flock /tmp/conductor-machine.lock`) stays held as
+# long as any process has the descriptor open: a daemon that inherited one
+# held it for as long as it ran, and every later caller waited forever (seen:
+# dockerd, nginx and cron holding prepare-machine.lock).
+exec_detached() {
+  for fd in /proc/"$BASHPID"/fd/*; do
+    fd="${fd##*/}"
+    if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+  done
+  exec "$@"
+}
+
 start_dockerd() {
   if docker info >/dev/null 2>&1; then note "dockerd: running"; return; fi
   step "Starting dockerd"
-  setsid nohup dockerd >/var/log/dockerd.log 2>&1 < /dev/null &
+  (exec_detached setsid nohup dockerd >/var/log/dockerd.log 2>&1 < /dev/null) &
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && return; sleep 0.5; done
   tail -20 /var/log/dockerd.log >&2
   die "dockerd did not come up (log: /var/log/dockerd.log)"
@@ -43,13 +57,13 @@ start_nginx() {
   if pgrep -x nginx >/dev/null; then note "nginx: running"; return; fi
   step "Starting nginx"
   nginx -t -q || die "nginx -t fails: fix /etc/nginx before deploying"
-  nginx
+  (exec_detached nginx)
 }
 
 start_cron() {
   if pgrep -x cron >/dev/null; then note "cron: running"; return; fi
   step "Starting cron"
-  cron
+  (exec_detached cron)
 }
 
 start_sshd() {
@@ -57,7 +71,7 @@ start_sshd() {
   step "Starting sshd"
   mkdir -p /run/sshd
   [ -f /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -A >/dev/null
-  /usr/sbin/sshd
+  (exec_detached /usr/sbin/sshd)
 }
 
 check_node() {
