@@ -147,6 +147,17 @@ describe("collectStatus", () => {
   });
 });
 
+describe("a replica the supervisor holds out of nginx", () => {
+  it("is shown with when it was held, in the JSON and in the table's notes", async () => {
+    host.store.writeHolds({ [WEB]: { [W1]: { port: 20001, since: START } } });
+    const [web] = await collectStatus(host.fx);
+    expect(web.containers[1]).toMatchObject({ name: W1, heldOutSince: "2026-11-26T08:00:00.000Z" });
+    expect(formatStatus([web])).toContain(
+      `  ${W1}: running, out of nginx since 2026-11-26T08:00:00.000Z until it answers its health check\n`,
+    );
+  });
+});
+
 describe("formatStatus", () => {
   it("prints a table, then a line for each container that is not running and healthy", () => {
     expect(formatStatus(STATUS)).toBe(

@@ -20,6 +20,8 @@ export interface ServiceStatus {
     healthy?: boolean;
     restarts: number;
     backoffUntil?: string;
+    /** Kept out of nginx by the supervisor until it answers its health check (holds.ts). */
+    heldOutSince?: string;
   }[];
   /** Files of the service the host cannot read, so conductor supervise skips them. */
   problems: string[];
@@ -37,9 +39,12 @@ export async function collectStatus(fx: StatusEffects = hostEffects()): Promise<
   const releases = fx.store.readReleases();
   const byName = new Map(records.values.map((r) => [r.name, r]));
   const memory = supervisorMemory(fx.store);
+  const holds = fx.store.readHolds();
+  const held = holds.status === "ok" ? holds.value : {};
   const services: ServiceStatus[] = [];
   for (const release of releases.values) {
-    services.push(await serviceStatus(release, byName, memory, fx));
+    const since = (name: string) => held[release.serviceId]?.[name]?.since;
+    services.push(await serviceStatus(release, byName, memory, since, fx));
   }
   services.push(...releases.faults.map(unreadableRelease));
   for (const fault of records.faults) recordProblem(services, fault);
@@ -50,6 +55,7 @@ async function serviceStatus(
   release: ReleaseRecord,
   records: Map<string, ContainerRecord>,
   memory: Record<string, ContainerStatus>,
+  heldSince: (name: string) => number | undefined,
   fx: StatusEffects,
 ): Promise<ServiceStatus> {
   const containers = await Promise.all(
@@ -64,12 +70,14 @@ async function serviceStatus(
       const m = memory[name]?.memory;
       const backoff =
         m && m.notBefore > fx.clock.now() ? new Date(m.notBefore).toISOString() : undefined;
+      const since = heldSince(name);
       return {
         name,
         state: state?.status ?? "missing",
         healthy,
         restarts: m?.restarts ?? 0,
         backoffUntil: backoff,
+        ...(since !== undefined && { heldOutSince: new Date(since).toISOString() }),
       };
     }),
   );
@@ -160,10 +168,12 @@ export function formatStatus(services: ServiceStatus[]): string {
   );
   const notes = services.flatMap((s) => [
     ...s.containers
-      .filter((c) => c.state !== "running" || c.healthy === false || c.backoffUntil)
+      .filter(
+        (c) => c.state !== "running" || c.healthy === false || c.backoffUntil || c.heldOutSince,
+      )
       .map(
         (c) =>
-          `  ${c.name}: ${c.state}${c.healthy === false ? ", unhealthy" : ""}${c.backoffUntil ? `, backing off until ${c.backoffUntil}` : ""}`,
+          `  ${c.name}: ${c.state}${c.healthy === false ? ", unhealthy" : ""}${c.backoffUntil ? `, backing off until ${c.backoffUntil}` : ""}${c.heldOutSince ? `, out of nginx since ${c.heldOutSince} until it answers its health check` : ""}`,
       ),
     ...s.problems.map((p) => `  ${s.id}: ${p}`),
   ]);
