@@ -32,9 +32,13 @@ export interface SiteView {
 // while a healthy replica was there. So a GET never fails while one replica
 // serves. Not retried: a request nginx has sent when the connection fails
 // (POST and other non-idempotent methods; nginx >= 1.9.13), which is what
-// docker-proxy does to a booting replica: such requests sent to it answer 502.
-// `non_idempotent` would retry them even when the app got them and died
-// mid-request, running them twice; README "Supervision" says what is left.
+// docker-proxy does to a booting replica. `non_idempotent` would retry them
+// even when the app got them and died mid-request, running them twice. So a
+// booting replica takes no traffic at all: the deploy adds a container here
+// only once it is healthy, and the supervisor marks one it repairs (or sees
+// Docker kill or start) `backup` from before the repair until it answers its
+// health check (host/nginx-holds.ts, host/supervise/holds.ts). This template
+// never writes `backup`; `nginx read` leaves the supervisor's marks out.
 const TEMPLATE = `# Written by conductor for {{serviceId}}. Do not edit: each deploy rewrites it.
 {{#hasPorts}}
 upstream conductor_{{serviceId}} {
