@@ -274,6 +274,19 @@ interface Wakeups {
   stopping: boolean;
   /** A check failed (the daemon away?): no more until the next pass, so no tight loop. */
   checkFailed: boolean;
+  /** Ends the current wait between checks: an event or a signal came. */
+  poke: () => void;
+}
+
+/**
+ * Waits `ms`, or less if poked: a die or kill event is acted on at once, not
+ * up to 100 ms later (a `docker restart` starts the container again within
+ * a few hundred ms, and its replica must be out of nginx by then).
+ */
+async function nap(wake: Wakeups, ms: number, fx: SuperviseEffects): Promise<void> {
+  const poked = new Promise<void>((resolve) => (wake.poke = resolve));
+  await Promise.race([fx.clock.sleep(ms), poked]);
+  wake.poke = () => undefined;
 }
 
 async function checkBetweenPasses(
@@ -310,7 +323,7 @@ async function runPasses(wake: Wakeups, supervisor: Supervisor, fx: SuperviseEff
     await superviseOnce(supervisor, fx).catch((err: Error) => log(`pass failed: ${err.message}`));
     while (!wake.stopping && !wake.passNow && fx.clock.now() < started + PASS_INTERVAL_MS) {
       await checkBetweenPasses(wake, supervisor, fx);
-      await fx.clock.sleep(100);
+      if (wake.events.size === 0) await nap(wake, 100, fx);
     }
   } while (!wake.stopping);
 }
@@ -326,20 +339,36 @@ export async function supervise(
 ): Promise<number> {
   const ran = await fx.locks.tryHold(LOCKS.supervisor, async () => {
     const supervisor: Supervisor = { memory: new Map(), holds: new Holds(fx, log), log };
-    const wake: Wakeups = { events: new Map(), passNow: false, stopping: once, checkFailed: false };
+    const wake: Wakeups = {
+      events: new Map(),
+      passNow: false,
+      stopping: once,
+      checkFailed: false,
+      poke: () => undefined,
+    };
     const stopListening = fx.processes.onSignals(["SIGTERM", "SIGINT"], () => {
       wake.stopping = true;
+      wake.poke();
     });
     // `conductor resume` asks for a pass now (SIGUSR1 would start Node's inspector).
-    const stopWaking = fx.processes.onSignals([WAKE_SIGNAL], () => (wake.passNow = true));
+    const stopWaking = fx.processes.onSignals([WAKE_SIGNAL], () => {
+      wake.passNow = true;
+      wake.poke();
+    });
     fx.store.writeSupervisorPid(fx.processes.pid);
     log(`supervising (pid ${fx.processes.pid})`);
     const stopWatching = once
       ? async () => undefined
       : watchEvents(
           {
-            onEvent: (e) => wake.events.set(e.name, queued(e, wake.events.get(e.name))),
-            onReconnect: () => (wake.passNow = true),
+            onEvent: (e) => {
+              wake.events.set(e.name, queued(e, wake.events.get(e.name)));
+              wake.poke();
+            },
+            onReconnect: () => {
+              wake.passNow = true;
+              wake.poke();
+            },
           },
           log,
           fx,
