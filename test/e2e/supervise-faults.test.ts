@@ -34,6 +34,7 @@ const BOOT_MS = 1_500;
 const LOG = "/var/log/conductor-supervise.log";
 const NGINX_ERRORS = "/var/log/nginx/error.log";
 const WEB = `${APP}_web_supft`;
+const NGINX_FILE = `/etc/nginx/conf.d/conductor-${WEB}.conf`;
 
 const conductor = (...args: string[]) => run("/usr/local/bin/conductor", args);
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -51,8 +52,8 @@ describe("conductor supervise: one fault at a time, under load through nginx", (
   let replicas: Replica[];
   let logStart = 0;
   const table: string[] = [
-    "| fault | serving again after | GETs (failed) | POSTs (failed) |",
-    "|---|---|---|---|",
+    "| fault | serving again after | back in nginx after | GETs (failed) | POSTs (failed) |",
+    "|---|---|---|---|---|",
   ];
 
   beforeAll(async () => {
@@ -99,11 +100,15 @@ describe("conductor supervise: one fault at a time, under load through nginx", (
       startLoad(url, { concurrency: 2, method: "POST" }),
     ];
     await pause(500);
+    backInNginx = [];
     const ms = await fault();
     await pause(3_000); // the seconds after the repair
     const [gets, posts] = await Promise.all(loads.map((l) => l.stop()));
     const cell = (r: LoadReport) => `${r.requests} (${r.failures})`;
-    table.push(`| ${what} | ${(ms / 1000).toFixed(1)} s | ${cell(gets)} | ${cell(posts)} |`);
+    const back = backInNginx.map((b) => `+${(b / 1000).toFixed(1)} s`).join(", ");
+    table.push(
+      `| ${what} | ${(ms / 1000).toFixed(1)} s | ${back} | ${cell(gets)} | ${cell(posts)} |`,
+    );
     if (gets.failures + posts.failures > 0) {
       console.log(
         `${what}:\nGET ${JSON.stringify(gets)}\nPOST ${JSON.stringify(posts)}\nnginx:\n${since(NGINX_ERRORS, nginxStart)}`,
@@ -112,8 +117,16 @@ describe("conductor supervise: one fault at a time, under load through nginx", (
     return [gets, posts];
   }
 
-  const servingAgain = (r: Replica, what: string) =>
-    until(what, () => answersHealth(r.port), 60_000);
+  /** For each replica that served again: how long after it answered the supervisor put it back in nginx. */
+  let backInNginx: number[] = [];
+  /** Waits until the replica answers its health check; returns how long that took. */
+  const servingAgain = async (r: Replica, what: string) => {
+    const ms = await until(what, () => answersHealth(r.port), 60_000);
+    const held = () =>
+      fs.readFileSync(NGINX_FILE, "utf8").includes(`:${r.port} max_fails=0 backup`);
+    backInNginx.push(await until(`${r.name} back in nginx`, async () => !held(), 10_000));
+    return ms;
+  };
 
   const expectNoFailure = (reports: LoadReport[]) => {
     for (const report of reports) {
