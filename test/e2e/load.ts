@@ -13,6 +13,8 @@ export interface LoadReport {
   failures: number;
   /** failure reason -> count, e.g. "HTTP 502", "ECONNRESET" */
   failureReasons: Record<string, number>;
+  /** When each request failed (ms since the epoch), in order. */
+  failedAt: number[];
   /** response body (the revision) -> count */
   answers: Record<string, number>;
 }
@@ -35,13 +37,20 @@ export function startLoad(
         "Content-Length": String(Buffer.byteLength(body)),
       }
     : {};
-  const report: LoadReport = { requests: 0, failures: 0, failureReasons: {}, answers: {} };
+  const report: LoadReport = {
+    requests: 0,
+    failures: 0,
+    failureReasons: {},
+    failedAt: [],
+    answers: {},
+  };
   const agent = options.keepAlive
     ? new http.Agent({ keepAlive: true, maxSockets: options.concurrency ?? 4 })
     : false;
   let running = true;
   const fail = (reason: string) => {
     report.failures++;
+    report.failedAt.push(Date.now());
     report.failureReasons[reason] = (report.failureReasons[reason] ?? 0) + 1;
   };
   const once = () =>
