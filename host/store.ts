@@ -112,7 +112,15 @@ export type SupervisorStatus = z.infer<typeof supervisorStatus>;
  */
 const holdsRecord = z.record(
   z.string(),
-  z.record(z.string(), z.object({ port: z.number().int(), since: z.number() })),
+  z.record(
+    z.string(),
+    z.object({
+      port: z.number().int(),
+      since: z.number(),
+      /** Signalled to stop (a `kill` event), not seen stopped or started since. */
+      stopping: z.boolean().optional(),
+    }),
+  ),
 );
 export type HoldsRecord = z.infer<typeof holdsRecord>;
 

@@ -38,6 +38,12 @@ export type HoldEffects = NginxEffects & Pick<HostEffects, "docker" | "probe">;
 
 /** A replica without a health check is healthy once it has run this long (the deploy's rule). */
 export const NO_CHECK_GRACE_MS = 2_000;
+/**
+ * How long past its stop timeout a replica signalled to stop (a `kill`
+ * event) that neither stopped nor restarted stays held: the signal did not
+ * stop it (SIGHUP, or an app that ignores SIGTERM).
+ */
+export const STOPPING_GRACE_MS = 2_000;
 
 export class Holds {
   private holds: HoldsRecord;
@@ -93,13 +99,27 @@ export class Holds {
     );
   }
 
+  /**
+   * Docker signalled it to stop (`stopping`), or it stopped or started since.
+   * A replica that drains on SIGTERM still answers its health check while it
+   * stops, then drops connections as it exits: it stays held until it has
+   * stopped or started again.
+   */
+  stopping(serviceId: string, name: string, stopping: boolean): void {
+    const held = this.holds[serviceId]?.[name];
+    if (!held || (held.stopping ?? false) === stopping) return;
+    if (stopping) held.stopping = true;
+    else delete held.stopping;
+    this.save();
+  }
+
   /** Between passes: puts back every held replica that answers its health check now. */
   async releaseHealthy(log: Log): Promise<void> {
     for (const [serviceId, held] of Object.entries(this.holds)) {
       const back: string[] = [];
       for (const name of Object.keys(held)) {
         const read = this.fx.store.readContainer(name);
-        if (read.status === "ok" && !(await this.healthy(read.value, held[name].since))) continue;
+        if (read.status === "ok" && !(await this.healthy(read.value, held[name]))) continue;
         const after = ((this.fx.clock.now() - held[name].since) / 1000).toFixed(1);
         back.push(
           read.status === "ok"
@@ -142,7 +162,12 @@ export class Holds {
   }
 
   /** As the deploy decides it: the health check answers, or without one, running since the grace period. */
-  private async healthy(record: ContainerRecord, since: number): Promise<boolean> {
+  private async healthy(
+    record: ContainerRecord,
+    { since, stopping }: { since: number; stopping?: boolean },
+  ): Promise<boolean> {
+    const stopEnds = since + record.spec.stopTimeoutMs + STOPPING_GRACE_MS;
+    if (stopping && this.fx.clock.now() < stopEnds) return false;
     const check = healthCheckOf(record.spec, record.name, record.hostPort, this.fx);
     if (check) return (await check.probe()).healthy;
     if (this.fx.clock.now() - since < NO_CHECK_GRACE_MS) return false;

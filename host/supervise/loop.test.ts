@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import type { ContainerSpec } from "../../protocol/requests";
 import { type FakeHost, fakeHost, START } from "../fakes.testutil";
 import type { ReleaseRecord } from "../store";
-import { Holds } from "./holds";
+import { Holds, STOPPING_GRACE_MS } from "./holds";
 import { supervise, superviseOnce, type Supervisor, type SupervisorMemory } from "./loop";
 
 const WEB = "shop_web_production";
@@ -652,6 +652,31 @@ describe("holds: a replica being repaired is out of nginx until it answers its h
     expect(dockerActions()).toEqual(["exec nginx -s reload", "exec nginx -s reload"]);
     expect(reloads.map((r) => r.held)).toEqual([["20001"], []]);
     expect(reloads[1].at).toBeGreaterThanOrEqual(2_500);
+  });
+
+  it("a replica that drains on SIGTERM stays held while it still answers, until it has restarted and answers", async () => {
+    const signalled = once(() => host.docker.emit(W1, "kill", { signal: "15" }));
+    const exited = once(() => {
+      host.docker.emit(W1, "die", { exitCode: "0" });
+      host.docker.emit(W1, "start");
+      unhealthy.add(20001); // booting
+    });
+    const booted = once(() => unhealthy.delete(20001));
+    await superviseUntil(5_000, (t) => {
+      if (t >= 1_000) signalled(); // it drains (answers) for 1 s
+      if (t >= 2_000) exited();
+      if (t >= 3_500) booted();
+    });
+    expect(reloads.map((r) => r.held)).toEqual([["20001"], []]);
+    expect(reloads[1].at).toBeGreaterThanOrEqual(3_500);
+  });
+
+  it("releases a replica signalled but not stopped (SIGHUP) once its stop timeout is over", async () => {
+    const signalled = once(() => host.docker.emit(W1, "kill", { signal: "1" }));
+    await superviseUntil(15_000, (t) => t >= 1_000 && signalled());
+    expect(reloads.map((r) => r.held)).toEqual([["20001"], []]);
+    // The stop timeout (10 s) and STOPPING_GRACE_MS after it was held.
+    expect(reloads[1].at).toBeGreaterThanOrEqual(1_000 + 10_000 + STOPPING_GRACE_MS);
   });
 
   it("repairs anyway when the hold cannot be made, and says why", async () => {

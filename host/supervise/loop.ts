@@ -107,8 +107,8 @@ type Trigger = "pass" | "event";
 
 /**
  * One container; the caller holds its service's lock, so it never races a
- * deploy that stops it. `event`: the Docker event that brought it here when
- * that one stops or starts it (the replica is then held out of nginx).
+ * deploy that stops it. `docker`: what Docker's events said of it, when they
+ * stop or start it (the replica is then held out of nginx).
  */
 async function superviseContainer(
   serviceId: string,
@@ -117,7 +117,7 @@ async function superviseContainer(
   listing: Listing | undefined,
   { memory, holds, log }: Supervisor,
   fx: SuperviseEffects,
-  event?: string,
+  docker: DockerSaid = {},
 ): Promise<void> {
   // Read again under the lock: a deploy may have just taken it away.
   const read = fx.store.readContainer(name);
@@ -125,7 +125,10 @@ async function superviseContainer(
   if (read.status !== "ok") return log(`${serviceId} ${name}: not supervised: ${read.message}`);
   const record = read.value;
   const before = memory.get(name) ?? { serviceId, memory: freshMemory(), observed: "missing" };
-  if (event) await holds.hold(serviceId, record, `Docker: ${event}`, log);
+  if (docker.event) {
+    await holds.hold(serviceId, record, `Docker: ${docker.event}`, log);
+    holds.stopping(serviceId, name, docker.stopping === true);
+  }
   const observed = await observe(record, trigger === "pass", listing, fx);
   if (trigger === "event" && observed.state === "running") {
     memory.set(name, { ...before, observed: "running" });
@@ -241,13 +244,13 @@ export async function superviseContainerNow(
   name: string,
   supervisor: Supervisor,
   fx: SuperviseEffects = hostEffects(),
-  event?: string,
+  docker: DockerSaid = {},
 ): Promise<void> {
   const release = fx.store.readRelease(serviceId);
   if (release.status !== "ok" || !release.value.supervise) return;
   if (!release.value.containers.includes(name) || fx.store.isPaused(serviceId)) return;
   await fx.locks.hold(LOCKS.service(serviceId), () =>
-    superviseContainer(serviceId, name, "event", undefined, supervisor, fx, event),
+    superviseContainer(serviceId, name, "event", undefined, supervisor, fx, docker),
   );
 }
 
@@ -260,10 +263,17 @@ function dueContainers(memory: SupervisorMemory, now: number): [string, string][
     .map(([name, s]) => [name, s.serviceId]);
 }
 
-/** A container to check between passes, and the event that stops or starts it, if one did. */
-interface Queued {
-  serviceId: string;
+/** What Docker's events said of a container since it was last checked. */
+interface DockerSaid {
+  /** The first event that stops or starts it (HOLDING_EVENTS), if one did. */
   event?: string;
+  /** The last such event was a kill: it is stopping (or was only signalled), not stopped yet. */
+  stopping?: boolean;
+}
+
+/** A container to check between passes. */
+interface Queued extends DockerSaid {
+  serviceId: string;
 }
 
 /** Between passes: events queued, back-offs ending, a wake-up (SIGUSR2, the daemon back). */
@@ -301,9 +311,9 @@ async function checkBetweenPasses(
   );
   for (const [name, queued] of wake.events) due.set(name, queued);
   wake.events.clear();
-  for (const [name, { serviceId, event }] of due) {
+  for (const [name, { serviceId, ...docker }] of due) {
     try {
-      await superviseContainerNow(serviceId, name, supervisor, fx, event);
+      await superviseContainerNow(serviceId, name, supervisor, fx, docker);
     } catch (err) {
       log(`${serviceId} ${name}: check failed: ${(err as Error).message}; next at the next pass`);
       wake.checkFailed = true;
@@ -400,6 +410,12 @@ export async function supervise(
  */
 function queued(e: DockerEvent, before: Queued | undefined): Queued {
   const action = e.action.split(":")[0];
-  const event = before?.event ?? (HOLDING_EVENTS.includes(action) ? action : undefined);
-  return { serviceId: e.attributes[LABELS.service], ...(event && { event }) };
+  const holding = HOLDING_EVENTS.includes(action);
+  const event = before?.event ?? (holding ? action : undefined);
+  const stopping = holding ? action === "kill" : before?.stopping;
+  return {
+    serviceId: e.attributes[LABELS.service],
+    ...(event && { event }),
+    ...(stopping !== undefined && { stopping }),
+  };
 }
