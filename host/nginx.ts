@@ -109,7 +109,9 @@ function committer(fx: NginxEffects): Committer {
       fs.mkdirSync(path.dirname(journalFile), { recursive: true, mode: 0o700 });
       writeFileAtomic(journalFile, JSON.stringify(previous), 0o600);
       const errors = await install(changes, texts, previous, restore, log, fx);
-      const made = changes.filter((c, i) => !errors[i] && reloadsFor(c, texts[i], previous[names[i]]));
+      const made = changes.filter(
+        (c, i) => !errors[i] && reloadsFor(c, texts[i], previous[names[i]]),
+      );
       if (made.length > 0 || mustReload) {
         try {
           const holdsOnly = changes.length > 0 && changes.every((c) => c.holds);
