@@ -320,7 +320,10 @@ async function checkBetweenPasses(
       return;
     }
   }
-  await supervisor.holds.releaseHealthy(log);
+  // A probe or the store failing must not end the supervisor: tried again next time.
+  await supervisor.holds
+    .releaseHealthy(log)
+    .catch((err: Error) => log(`checking held replicas failed: ${err.message}`));
 }
 
 /** Passes every PASS_INTERVAL_MS, and checks in between as events and wake-ups say. */
