@@ -17,18 +17,42 @@ build_cli() {
   rm -rf "$work"
 }
 
-# The Node.js language host, and the entry point of Node.js policy packs that it
-# (or the CLI, without a language host) starts: both ship only in the official
-# CLI archive.
-install_node_plugins() {
-  local name target
-  for name in pulumi-language-nodejs pulumi-analyzer-policy; do
-    target="$TOOLCHAIN_BIN/$name"
-    if ! cmp -s "$CONDUCTOR_ROOT/toolchain/$name.js" "$target"; then
-      note "installing $name at $target"
-      install -m 0755 "$CONDUCTOR_ROOT/toolchain/$name.js" "$target"
-    fi
-  done
+# The Node.js language host (toolchain/language-host, Go: it starts in
+# milliseconds, the CLI starts it twice per deploy), built once per source and
+# version into the cache, and installed next to the CLI whenever the one there
+# differs (another checkout may have installed its own).
+install_language_host() {
+  local sum built work
+  sum="$(cat "$CONDUCTOR_ROOT/toolchain/language-host/main.go" "$CONDUCTOR_ROOT"/toolchain/pulumi-cli/go.{mod,sum} |
+    sha256sum | cut -c1-16)"
+  built="$CONDUCTOR_CACHE/toolchain/language-host-v$PULUMI_VERSION-$sum/pulumi-language-nodejs"
+  if [ ! -x "$built" ]; then
+    work="$(mktemp -d)"
+    cp "$CONDUCTOR_ROOT"/toolchain/pulumi-cli/{go.mod,go.sum,tools.go} "$work/"
+    mkdir "$work/language-host"
+    cp "$CONDUCTOR_ROOT/toolchain/language-host/main.go" "$work/language-host/"
+    step "Building the Node.js language host (toolchain/language-host)"
+    mkdir -p "$(dirname "$built")"
+    (cd "$work" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -tags "$GO_BUILD_TAGS" \
+      -ldflags "-s -w -X main.version=$PULUMI_VERSION" -o "$built.tmp" ./language-host)
+    mv "$built.tmp" "$built"
+    rm -rf "$work"
+  fi
+  if ! cmp -s "$built" "$TOOLCHAIN_BIN/pulumi-language-nodejs"; then
+    note "installing pulumi-language-nodejs at $TOOLCHAIN_BIN"
+    install -m 0755 "$built" "$TOOLCHAIN_BIN/pulumi-language-nodejs.tmp"
+    mv "$TOOLCHAIN_BIN/pulumi-language-nodejs.tmp" "$TOOLCHAIN_BIN/pulumi-language-nodejs"
+  fi
+}
+
+# The entry point of Node.js policy packs that the language host (or the CLI,
+# without a language host) starts: it ships only in the official CLI archive.
+install_analyzer_entry_point() {
+  local target="$TOOLCHAIN_BIN/pulumi-analyzer-policy"
+  if ! cmp -s "$CONDUCTOR_ROOT/toolchain/pulumi-analyzer-policy.js" "$target"; then
+    note "installing pulumi-analyzer-policy at $target"
+    install -m 0755 "$CONDUCTOR_ROOT/toolchain/pulumi-analyzer-policy.js" "$target"
+  fi
 }
 
 main() {
@@ -39,7 +63,8 @@ main() {
   else
     build_cli
   fi
-  install_node_plugins
+  install_language_host
+  install_analyzer_entry_point
 }
 
 main "$@"
