@@ -20,7 +20,10 @@ const MARKS: [string, RegExp][] = [
   ["language host #1 (About): start", /langhost\[nodejs\]\.About\(\) executing/],
   ["  ... until the CLI launches #2", /Launching plugin 'nodejs'/],
   ["language host #2: start, required plugins", /langhost\[nodejs\]\.Run\(/],
-  ["program: node + SDK until the stack registers", /RegisterResource received: t=pulumi:pulumi:Stack/],
+  [
+    "program: node + SDK until the stack registers",
+    /RegisterResource received: t=pulumi:pulumi:Stack/,
+  ],
   ["program: index.ts until its first resource", /Launching plugin 'fleet \(resource\)'/],
   ["provider: start until it answers", /Provider\[0x[0-9a-f]+\]\.GetPluginInfo\(\) executing/],
   ["  ... until the first resource operation", /Provider\[0x[0-9a-f]+\]\.Check\(urn:[^)]*\$fleet:/],
@@ -74,7 +77,13 @@ async function main() {
     for (let i = 0; i < RUNS; i++) {
       loads.push(os.loadavg()[0]);
       const spawned = Date.now();
-      const result = await stack.pulumiOk(["up", "--yes", "--skip-preview", "-v=9", "--logtostderr"]);
+      const result = await stack.pulumiOk([
+        "up",
+        "--yes",
+        "--skip-preview",
+        "-v=9",
+        "--logtostderr",
+      ]);
       const exited = Date.now();
       if (LOG_DIR) fs.writeFileSync(path.join(LOG_DIR, `run${i}.log`), result.stderr);
       runs.push(pieces(result.stderr, spawned, exited));
