@@ -13,50 +13,13 @@ import * as path from "node:path";
 import { PROJECT_ROOT, run, TestStack } from "../test/e2e/harness";
 import type { Fleet } from "../test/fleet/fleet";
 import type { FleetStack as FleetStackType } from "../test/fleet/stacks";
+import { IMAGE, median, previewOf50x3x3, REVISIONS, services, timed } from "./stacks";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const BOOT_DELAY = process.env.BENCH_BOOT_DELAY ?? "1.5s";
 const DRAIN = process.env.BENCH_DRAIN ?? "1s";
 const WITH_FLEET = process.env.BENCH_FLEET === "1";
-/** Tags of the bench's own image (its boot delay and drain are built in). */
-const REVISIONS = ["bed1a01", "bed1b02"];
-const IMAGE = "conductor-hello";
 const BARE_LISTEN = 18300;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-function services(
-  count: number,
-  replicas: number,
-  hosts: string[],
-  revision: string,
-  listenBase: number,
-  image = IMAGE,
-) {
-  return Object.fromEntries(
-    Array.from({ length: count }, (_, i) => [
-      `web${i}`,
-      {
-        image,
-        revision,
-        hosts,
-        replicas,
-        http: {
-          port: 8080,
-          healthCheck: { path: "/health", timeout: "1s", interval: "100ms", deadline: "30s" },
-          nginx: { listen: listenBase + i, serverName: "localhost" },
-        },
-        stopTimeout: "10s",
-      },
-    ]),
-  );
-}
 
 /** A stack of services on this machine (host `local`), revisions swapped at each `change()`. */
 class LocalBench {
@@ -169,21 +132,6 @@ class BareSwap {
       "docker rm -f $(docker ps -aq --filter label=bare-swap) >/dev/null 2>&1; rm -f /etc/nginx/conf.d/bare-swap.conf; nginx -s reload",
     ]);
   }
-}
-
-async function previewOf50x3x3(): Promise<{ stack: TestStack; preview: () => Promise<number> }> {
-  const stack = await TestStack.create("benchpv");
-  const hosts = {
-    h1: { address: "10.255.0.1" },
-    h2: { address: "10.255.0.2" },
-    h3: { address: "10.255.0.3" },
-  };
-  await stack.writeConfig({
-    "conductor:app": "benchpv",
-    "conductor:hosts": hosts,
-    "conductor:services": services(50, 3, Object.keys(hosts), REVISIONS[0], 20000),
-  });
-  return { stack, preview: () => timed(() => stack.pulumiOk(["preview"])) };
 }
 
 /** 1 service x 2 on one fleet host and on three, over SSH, the image pulled from the fleet's registry. */
@@ -312,7 +260,7 @@ async function main() {
       m.emptyUp.push(await empty.up());
       m.noop.push(await ten.noop());
       m.emptyPreview.push(await empty.preview());
-      m.preview.push(await preview());
+      m.preview.push((await preview()).seconds);
     }
     const bareRow: Row = {
       name: "bare swap by hand (bench/bare-swap.sh), 1 service x 2",
