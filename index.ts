@@ -6,6 +6,7 @@ import { deployFleet } from "./components/fleet";
 import { policyFacts } from "./components/policy-facts";
 import { formatIssues, loadFleet } from "./config/load";
 import { buildHostBundle } from "./tooling/host-bundle";
+import { skipPromiseStacks } from "./tooling/promise-stacks";
 
 const NAMESPACE = "conductor";
 
@@ -51,6 +52,8 @@ function readFleet() {
   return { fleet: result.fleet, facts };
 }
 
+// Before the first resource: the SDK's per-promise stack traces cost seconds at 1,000 resources.
+skipPromiseStacks();
 const { fleet, facts } = readFleet();
 const { services } = deployFleet({
   fleet,
