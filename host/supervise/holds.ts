@@ -30,7 +30,7 @@
 // file it writes: a deploy applying the same service's file keeps them.
 import { healthCheckOf } from "../container";
 import type { HostEffects, Log } from "../effects";
-import { confName, type NginxEffects, nginxHolds } from "../nginx";
+import { confName, HOLD_DRAIN_MS, type NginxEffects, nginxHolds } from "../nginx";
 import { heldIn } from "../nginx-holds";
 import type { ContainerRecord, HoldsRecord, ReleaseRecord } from "../store";
 
@@ -44,6 +44,13 @@ export const NO_CHECK_GRACE_MS = 2_000;
  * stop it (SIGHUP, or an app that ignores SIGTERM).
  */
 export const STOPPING_GRACE_MS = 2_000;
+
+/**
+ * How long a hold's repair waits for nginx's answer: the hold's own drain
+ * plus its check and reload. Longer means a deploy's batch holds the nginx
+ * lock (its drain may last 60 s): the repair goes on, the hold lands after.
+ */
+export const HOLD_WAIT_MS = HOLD_DRAIN_MS + 1_000;
 
 export class Holds {
   private holds: HoldsRecord;
@@ -80,7 +87,12 @@ export class Holds {
     this.save();
     log(`${what}: held out of nginx until it answers its health check (${why})`);
     try {
-      await nginxHolds(serviceId, log, this.fx);
+      const answer = await nginxHolds(serviceId, log, this.fx, HOLD_WAIT_MS);
+      if (answer === "pending") {
+        return log(
+          `${what}: nginx did not answer within ${HOLD_WAIT_MS / 1000} s (a deploy's nginx batch runs); repairing anyway, the hold lands once that batch ends`,
+        );
+      }
     } catch (err) {
       return log(`${what}: could not hold it out of nginx: ${(err as Error).message}; going on`);
     }
@@ -131,8 +143,9 @@ export class Holds {
       if (back.length === 0) continue;
       if (Object.keys(held).length === 0) delete this.holds[serviceId];
       this.save();
-      await this.commit(serviceId, log);
       for (const line of back) log(line);
+      // Not awaited: the loop must not wait for nginx (a deploy's batch may hold it 60 s).
+      void this.commit(serviceId, log);
     }
   }
 
@@ -154,7 +167,7 @@ export class Holds {
 
   private async commit(serviceId: string, log: Log) {
     try {
-      await nginxHolds(serviceId, log, this.fx);
+      await nginxHolds(serviceId, log, this.fx, HOLD_WAIT_MS);
     } catch (err) {
       // The file keeps it as a backup until its service's next nginx change.
       log(`${serviceId}: could not put replicas back in nginx: ${(err as Error).message}`);
