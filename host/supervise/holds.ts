@@ -28,6 +28,7 @@
 // Holds live in the store (holds.json), not in the supervisor's memory, so a
 // restarted supervisor releases them, and the committer marks them in every
 // file it writes: a deploy applying the same service's file keeps them.
+import * as os from "node:os";
 import { healthCheckOf } from "../container";
 import type { HostEffects, Log } from "../effects";
 import { confName, HOLD_DRAIN_MS, type NginxEffects, nginxHolds } from "../nginx";
@@ -115,14 +116,24 @@ export class Holds {
    * Docker signalled it to stop (`stopping`), or it stopped or started since.
    * A replica that drains on SIGTERM still answers its health check while it
    * stops, then drops connections as it exits: it stays held until it has
-   * stopped or started again.
+   * stopped or started again. `signal` is the kill event's (a number, as
+   * Docker gives it, or a name): only a signal that stops the app counts,
+   * never SIGHUP or SIGUSR1 (a log reopen would hold it out for its stop
+   * timeout).
    */
-  stopping(serviceId: string, name: string, stopping: boolean): void {
+  stopping(serviceId: string, name: string, stopping: boolean, signal?: string): void {
     const held = this.holds[serviceId]?.[name];
-    if (!held || (held.stopping ?? false) === stopping) return;
-    if (stopping) held.stopping = true;
+    if (!held) return;
+    const stops = stopping && (signal === undefined || stopsApp(signal, this.stopSignalOf(name)));
+    if ((held.stopping ?? false) === stops) return;
+    if (stops) held.stopping = true;
     else delete held.stopping;
     this.save();
+  }
+
+  private stopSignalOf(name: string): string | undefined {
+    const read = this.fx.store.readContainer(name);
+    return read.status === "ok" ? read.value.spec.stopSignal : undefined;
   }
 
   /** Between passes: puts back every held replica that answers its health check now. */
@@ -190,4 +201,21 @@ export class Holds {
   private save(): void {
     this.fx.store.writeHolds(this.holds);
   }
+}
+
+const STOP_SIGNALS = ["SIGTERM", "SIGKILL", "SIGINT", "SIGQUIT"];
+
+/** A signal by number or name ("15", "SIGTERM", "TERM") as its number; undefined if unknown. */
+function signalNumber(signal: string): number | undefined {
+  if (/^\d+$/.test(signal)) return Number(signal);
+  const upper = signal.toUpperCase();
+  const key = (upper.startsWith("SIG") ? upper : `SIG${upper}`) as NodeJS.Signals;
+  return os.constants.signals[key];
+}
+
+/** Whether a kill event's signal stops the app: the usual stop signals, or its spec's own. */
+export function stopsApp(signal: string, stopSignal?: string): boolean {
+  const n = signalNumber(signal);
+  if (n === undefined) return true; // unknown: the safe side is to keep it held
+  return [...STOP_SIGNALS, ...(stopSignal ? [stopSignal] : [])].some((s) => signalNumber(s) === n);
 }

@@ -1,0 +1,63 @@
+// Holds' own rules, apart from the loop (loop.test.ts drives them through
+// Docker's events and the nginx batch).
+import type { ContainerSpec } from "../../protocol/requests";
+import { type FakeHost, fakeHost } from "../fakes.testutil";
+import { Holds, stopsApp } from "./holds";
+
+const WEB = "shop_web_production";
+const W0 = `${WEB}-0-aaaaaaaaaa`;
+const spec = (stopSignal?: string): ContainerSpec => ({
+  serviceId: WEB,
+  slot: 0,
+  image: "registry.example.com/shop/app",
+  revision: "279d903",
+  env: {},
+  http: {
+    port: 3000,
+    healthCheck: { path: "/health", timeoutMs: 1000, intervalMs: 1000, deadlineMs: 5000 },
+  },
+  stopTimeoutMs: 30_000,
+  ...(stopSignal && { stopSignal }),
+});
+
+let host: FakeHost;
+beforeEach(() => {
+  host = fakeHost();
+  host.store.writeHolds({ [WEB]: { [W0]: { port: 20000, since: 1 } } });
+});
+afterEach(() => host.cleanup());
+
+const stoppingNow = () => {
+  const read = host.store.readHolds();
+  return read.status === "ok" ? read.value[WEB]?.[W0]?.stopping === true : undefined;
+};
+
+describe("a kill event holds a replica as stopping only for a signal that stops it", () => {
+  it.each([["15"], ["9"], ["2"], ["3"], ["SIGTERM"]])("signal %s: stopping", (signal) => {
+    host.store.writeContainer({ name: W0, hostPort: 20000, spec: spec() });
+    new Holds(host.fx, host.logLine).stopping(WEB, W0, true, signal);
+    expect(stoppingNow()).toBe(true);
+  });
+
+  it.each([["1"], ["10"], ["SIGHUP"]])(
+    "signal %s (a log reopen, a reload): not stopping",
+    (signal) => {
+      host.store.writeContainer({ name: W0, hostPort: 20000, spec: spec() });
+      new Holds(host.fx, host.logLine).stopping(WEB, W0, true, signal);
+      expect(stoppingNow()).toBe(false);
+    },
+  );
+
+  it("counts the spec's own stop signal", () => {
+    host.store.writeContainer({ name: W0, hostPort: 20000, spec: spec("SIGUSR2") });
+    new Holds(host.fx, host.logLine).stopping(WEB, W0, true, "12");
+    expect(stoppingNow()).toBe(true);
+  });
+
+  it("names and numbers alike", () => {
+    expect(stopsApp("SIGWINCH")).toBe(false);
+    expect(stopsApp("28")).toBe(false);
+    expect(stopsApp("QUIT")).toBe(true);
+    expect(stopsApp("1", "HUP")).toBe(true);
+  });
+});
