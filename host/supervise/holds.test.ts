@@ -61,3 +61,30 @@ describe("a kill event holds a replica as stopping only for a signal that stops 
     expect(stopsApp("1", "HUP")).toBe(true);
   });
 });
+
+describe("probing held replicas", () => {
+  const W1 = `${WEB}-1-bbbbbbbbbb`;
+  it("never waits for a probe: an app that accepts and never answers holds nothing else back", async () => {
+    host.store.writeContainer({ name: W0, hostPort: 20000, spec: spec() });
+    host.store.writeContainer({ name: W1, hostPort: 20001, spec: { ...spec(), slot: 1 } });
+    host.store.writeHolds({
+      [WEB]: { [W0]: { port: 20000, since: 1 }, [W1]: { port: 20001, since: 1 } },
+    });
+    const fx = {
+      ...host.fx,
+      probe: (port: number) =>
+        port === 20000
+          ? new Promise<never>(() => undefined)
+          : host.fx.probe(port, { path: "/health", timeoutMs: 1000 } as never),
+    };
+    const holds = new Holds(fx as typeof host.fx, host.logLine);
+    await holds.releaseHealthy(host.logLine);
+    expect(host.log).toContainEqual(
+      expect.stringMatching(new RegExp(`^${WEB} ${W1}: answers its health check .*back in nginx$`)),
+    );
+    expect(holds.sinceOf(WEB, W0)).toBe(1);
+    // Looked at again, it is not probed a second time while the first runs.
+    await holds.releaseHealthy(host.logLine);
+    expect(holds.sinceOf(WEB, W0)).toBe(1);
+  });
+});

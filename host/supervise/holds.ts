@@ -29,7 +29,7 @@
 // restarted supervisor releases them, and the committer marks them in every
 // file it writes: a deploy applying the same service's file keeps them.
 import * as os from "node:os";
-import { healthCheckOf } from "../container";
+import { DEPLOY_HTTP_POLL_MS, healthCheckOf } from "../container";
 import type { HostEffects, Log } from "../effects";
 import { confName, HOLD_DRAIN_MS, type NginxEffects, nginxHolds } from "../nginx";
 import { heldIn } from "../nginx-holds";
@@ -53,8 +53,21 @@ export const STOPPING_GRACE_MS = 2_000;
  */
 export const HOLD_WAIT_MS = HOLD_DRAIN_MS + 1_000;
 
+/** How often a held replica without a health check is looked at (is it running?). */
+const HOLD_PROBE_MS = 100;
+
+interface Probing {
+  running: boolean;
+  /** When the next probe may start. */
+  nextAt: number;
+  /** The last finished probe's answer. */
+  healthy?: boolean;
+}
+
 export class Holds {
   private holds: HoldsRecord;
+  /** Held replica -> its probe. */
+  private readonly probes = new Map<string, Probing>();
 
   constructor(
     private readonly fx: HoldEffects,
@@ -81,6 +94,7 @@ export class Holds {
     const port = record.hostPort;
     if (port === undefined || this.sinceOf(serviceId, record.name) !== undefined) return;
     const what = `${serviceId} ${record.name}`;
+    this.probes.delete(record.name); // a probe of before the hold says nothing of now
     this.holds[serviceId] = {
       ...this.holds[serviceId],
       [record.name]: { port, since: this.fx.clock.now() },
@@ -136,13 +150,26 @@ export class Holds {
     return read.status === "ok" ? read.value.spec.stopSignal : undefined;
   }
 
-  /** Between passes: puts back every held replica that answers its health check now. */
+  /**
+   * Between passes: puts back every held replica whose health check has
+   * answered. Probes run concurrently and are never waited for: each starts
+   * when its replica's next probe is due (as the deploy paces its checks: an
+   * HTTP check every 100 ms at most, a command check at its interval), and a
+   * probe still running (an app that accepts and never answers, up to the
+   * check's timeout) is looked at again on the next call.
+   */
   async releaseHealthy(log: Log): Promise<void> {
+    for (const held of Object.values(this.holds)) {
+      for (const [name, hold] of Object.entries(held)) this.probeIfDue(name, hold);
+    }
+    // Lets probes that answer at once (a refused port, a fake) settle now.
+    await new Promise<void>((r) => setImmediate(r));
     for (const [serviceId, held] of Object.entries(this.holds)) {
       const back: string[] = [];
       for (const name of Object.keys(held)) {
         const read = this.fx.store.readContainer(name);
-        if (read.status === "ok" && !(await this.healthy(read.value, held[name]))) continue;
+        if (read.status === "ok" && this.probes.get(name)?.healthy !== true) continue;
+        this.probes.delete(name);
         const after = ((this.fx.clock.now() - held[name].since) / 1000).toFixed(1);
         back.push(
           read.status === "ok"
@@ -158,6 +185,28 @@ export class Holds {
       // Not awaited: the loop must not wait for nginx (a deploy's batch may hold it 60 s).
       void this.commit(serviceId, log);
     }
+  }
+
+  /** Starts the replica's probe when it is due and none runs; its answer waits in `probes`. */
+  private probeIfDue(name: string, hold: { since: number; stopping?: boolean }): void {
+    const now = this.fx.clock.now();
+    const last = this.probes.get(name);
+    if (last && (last.running || now < last.nextAt)) return;
+    const read = this.fx.store.readContainer(name);
+    if (read.status !== "ok") return;
+    const record = read.value;
+    const check = healthCheckOf(record.spec, record.name, record.hostPort, this.fx);
+    const everyMs = !check
+      ? HOLD_PROBE_MS
+      : check.kind === "http"
+        ? Math.min(check.intervalMs, DEPLOY_HTTP_POLL_MS)
+        : check.intervalMs;
+    const probe: Probing = { running: true, nextAt: now + everyMs };
+    this.probes.set(name, probe);
+    this.healthy(record, hold)
+      .then((healthy) => (probe.healthy = healthy))
+      .catch(() => (probe.healthy = false))
+      .finally(() => (probe.running = false));
   }
 
   /** On a pass: drops the holds of replicas no longer in their service's release (a deploy replaced them). */
