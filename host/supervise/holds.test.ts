@@ -88,3 +88,31 @@ describe("probing held replicas", () => {
     expect(holds.sinceOf(WEB, W0)).toBe(1);
   });
 });
+
+describe("a backup mark with no hold behind it", () => {
+  it("is found on a pass and the file written again (a lift whose commit failed)", async () => {
+    const site = [
+      `upstream conductor_${WEB} {`,
+      "    server 127.0.0.1:20000 max_fails=0 backup; # held out by conductor supervise until it answers its health check",
+      "    server 127.0.0.1:20001 max_fails=0;",
+      "}",
+      "",
+    ].join("\n");
+    host.fx.nginxConfDir.write(`conductor-${WEB}.conf`, site);
+    host.store.writeHolds({});
+    const holds = new Holds(host.fx, host.logLine);
+    holds.dropReplaced([{ serviceId: WEB, containers: [W0] } as never], host.logLine);
+    for (let i = 0; i < 50 && host.fx.nginxConfDir.read(`conductor-${WEB}.conf`) === site; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(host.fx.nginxConfDir.read(`conductor-${WEB}.conf`)).toBe(
+      site.replace(
+        " backup; # held out by conductor supervise until it answers its health check",
+        ";",
+      ),
+    );
+    expect(host.log[0]).toBe(
+      `${WEB}: its nginx file's holds differ from holds.json; writing it again`,
+    );
+  });
+});

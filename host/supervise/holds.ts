@@ -32,7 +32,7 @@ import * as os from "node:os";
 import { DEPLOY_HTTP_POLL_MS, healthCheckOf } from "../container";
 import type { HostEffects, Log } from "../effects";
 import { confName, HOLD_DRAIN_MS, type NginxEffects, nginxHolds } from "../nginx";
-import { heldIn } from "../nginx-holds";
+import { heldIn, withHolds } from "../nginx-holds";
 import type { ContainerRecord, HoldsRecord, ReleaseRecord } from "../store";
 
 export type HoldEffects = NginxEffects & Pick<HostEffects, "docker" | "probe">;
@@ -223,6 +223,27 @@ export class Holds {
       if (Object.keys(held).length === 0) delete this.holds[serviceId];
     }
     if (dropped) this.save();
+    this.resubmitStale(releases, log);
+  }
+
+  /**
+   * On a pass (the first at start included): a service's nginx file whose
+   * marks are not those of holds.json (a hold lifted whose commit failed, a
+   * holds.json lost, a reload that timed out and put older files back) is
+   * written again; `nginx read` strips marks, so nothing else would see it.
+   */
+  private resubmitStale(releases: ReleaseRecord[], log: Log): void {
+    for (const { serviceId } of releases) {
+      const conf = this.fx.nginxConfDir.read(confName(serviceId));
+      if (conf === null || conf === undefined) continue;
+      const ports = new Map(
+        Object.values(this.holds[serviceId] ?? {}).map((h) => [h.port, h.since]),
+      );
+      const want = heldIn(withHolds(conf, ports)).join(",");
+      if (heldIn(conf).join(",") === want) continue;
+      log(`${serviceId}: its nginx file's holds differ from holds.json; writing it again`);
+      void this.commit(serviceId, log);
+    }
   }
 
   private async commit(serviceId: string, log: Log) {
