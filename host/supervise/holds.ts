@@ -15,13 +15,15 @@
 // gets nothing while the other replicas take connections, and is still tried
 // if they all fail.
 //
-// The hold is made through the nginx batch (nginx-batch.ts) without gathering,
-// and waited for, reload and old workers' drain included (at most
-// HOLD_DRAIN_MS), before the repair: no request is then on its way to the
-// replica when it stops or boots, and a restart for a failing health check
-// lets its requests in flight finish first. The supervisor waits holding the
-// service's lock, which a deploy's `container up` may wait for; a holds change
-// is why a batch leader stops gathering, so the wait is the commit's alone.
+// The hold is made through the nginx batch (nginx-batch.ts) in a batch of
+// holds alone, without gathering, and waited for, reload and old workers'
+// drain included (HOLD_DRAIN_MS), before the repair: no request is then on
+// its way to the replica when it stops or boots, and a restart for a failing
+// health check lets its requests in flight finish first. The supervisor waits
+// holding the service's lock, which a deploy's `container up` may wait for, so
+// at most HOLD_WAIT_MS: past that a deploy's batch holds nginx (its drain may
+// last 60 s), the repair goes on and the hold lands after. Lifting a hold is
+// never waited for.
 // When the hold cannot be made (nginx -t fails, no nginx file) the repair goes
 // on anyway and the log says why: repairing matters more than the hold.
 //
