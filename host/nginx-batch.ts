@@ -28,10 +28,10 @@ import { type HostStore, LOCKS } from "./store";
 /**
  * A service's nginx file to install (`config`) or remove (neither field), or
  * (`holds`) its file as it is to be written again with the supervisor's holds
- * as they are now (nginx-holds.ts). A holds change goes without gathering:
- * the supervisor waits for it before it repairs a replica, holding that
- * service's lock, which a deploy's `container up` (which a leader gathers
- * for) may be waiting for.
+ * as they are now (nginx-holds.ts). Holds changes go in batches of their
+ * own, without gathering: the supervisor waits for one (a bounded time)
+ * before it repairs a replica, holding that service's lock, which a deploy's
+ * `container up` (which a leader gathers for) may be waiting for.
  */
 const nginxChange = z.strictObject({
   serviceId: z.string(),
@@ -90,20 +90,30 @@ export const SETTLE_MS = 200;
 /** The longest a leader holds its batch back for more (a slow service then gets a reload of its own). */
 export const GATHER_MAX_MS = 10_000;
 
-/** Makes `change` through the next batch, leading it if no one else does; throws its error. */
+/**
+ * Makes `change` through the next batch, leading it if no one else does;
+ * throws its error. With `waitMs` (holds changes only) it gives up waiting
+ * after that long and answers "pending": the change stays queued and the next
+ * leader makes it (a holds change is made even with its requester gone: it
+ * only writes the file again from holds.json).
+ */
 export async function submitChange(
   change: NginxChange,
   committer: Committer,
   log: Log,
   fx: BatchEffects,
-): Promise<void> {
+  waitMs?: number,
+): Promise<"made" | "pending"> {
   const queue = new BatchQueue(fx.store);
   const id = `${String(fx.clock.now()).padStart(15, "0")}-${fx.random.hex(6)}`;
-  await fx.locks.hold(waiterLock(id), async () => {
+  const giveUpAt = change.holds && waitMs !== undefined ? fx.clock.now() + waitMs : Infinity;
+  return fx.locks.hold(waiterLock(id), async () => {
     queue.put("pending", id, change);
-    const answer = await awaitAnswer(queue, id, committer, log, fx);
+    const answer = await awaitAnswer(queue, id, change, committer, log, fx, giveUpAt);
+    if (!answer) return "pending";
     for (const line of answer.log) log(line);
     if (answer.error !== undefined) throw new Error(answer.error);
+    return "made";
   });
 }
 
@@ -112,17 +122,19 @@ const waiterLock = (id: string) => `nginx-waiter-${id}`;
 async function awaitAnswer(
   queue: BatchQueue,
   id: string,
+  mine: NginxChange,
   committer: Committer,
   log: Log,
   fx: BatchEffects,
-): Promise<Outcome> {
+  giveUpAt: number,
+): Promise<Outcome | undefined> {
   const deadline = fx.clock.now() + WAIT_TIMEOUT_MS;
   let missing = 0;
   for (let poll = 0; ; poll++) {
     const answer = queue.takeAnswer(id);
     if (answer) return answer;
     if (poll % (LEAD_POLL_MS / POLL_MS) === 0) {
-      await fx.locks.tryHold(LOCKS.nginx, () => lead(queue, committer, log, fx));
+      await fx.locks.tryHold(LOCKS.nginx, () => lead(queue, mine, committer, log, fx));
     }
     const led = queue.takeAnswer(id);
     if (led) return led;
@@ -135,18 +147,54 @@ async function awaitAnswer(
         `nginx: no conductor process took this change within ${WAIT_TIMEOUT_MS / 1000} s; another one holds the nginx lock (${fx.store.locksDir})`,
       );
     }
+    if (fx.clock.now() >= giveUpAt) return undefined;
     await fx.clock.sleep(POLL_MS);
   }
 }
 
-/** The leader's turn, holding the nginx lock: recover, gather, commit, answer. */
-async function lead(queue: BatchQueue, committer: Committer, log: Log, fx: BatchEffects) {
-  const mustReload = committer.recover(log);
+/**
+ * The leader's turn, holding the nginx lock: recover, commit the holds
+ * changes waiting (a batch of their own, with the short drain), and for a
+ * deploy's leader gather (committing holds changes as they come), commit,
+ * answer. A supervisor leading commits holds alone: it must never wait for a
+ * deploy's gathering or its old workers' drain (up to 60 s).
+ */
+async function lead(
+  queue: BatchQueue,
+  mine: NginxChange,
+  committer: Committer,
+  log: Log,
+  fx: BatchEffects,
+) {
+  let mustReload = committer.recover(log);
   for (const id of queue.ids("claimed")) queue.move(id, "claimed", "pending");
-  await gather(queue, fx);
-  // Listed again: a change that came while the last look was being made goes too.
-  const batch = await claim(queue, queue.ids("pending"), log, fx);
-  if (batch.length === 0 && !mustReload) return;
+  const commitHolds = async () => {
+    const ids = queue.ids("pending").filter((id) => queue.read("pending", id)?.holds);
+    if (ids.length === 0) return;
+    if (await commitBatch(queue, ids, mustReload, committer, log, fx)) mustReload = false;
+  };
+  await commitHolds();
+  if (mine.holds) {
+    if (mustReload) await commitBatch(queue, [], true, committer, log, fx);
+    return;
+  }
+  await gather(queue, fx, commitHolds);
+  // Listed again: a change that came while the last look was being made goes
+  // too, holds included (a deploy's commit writes holds.json's holds anyway).
+  await commitBatch(queue, queue.ids("pending"), mustReload, committer, log, fx);
+}
+
+/** Claims `ids`, commits them and answers; false when there was nothing to do. */
+async function commitBatch(
+  queue: BatchQueue,
+  ids: string[],
+  mustReload: boolean,
+  committer: Committer,
+  log: Log,
+  fx: BatchEffects,
+): Promise<boolean> {
+  const batch = await claim(queue, ids, log, fx);
+  if (batch.length === 0 && !mustReload) return false;
   let outcomes: Outcome[];
   try {
     outcomes = await committer.commit(
@@ -160,6 +208,7 @@ async function lead(queue: BatchQueue, committer: Committer, log: Log, fx: Batch
     await undo(committer, mustReload, log);
   }
   batch.forEach(({ id }, i) => queue.answer(id, outcomes[i]));
+  return true;
 }
 
 /**
@@ -180,22 +229,27 @@ async function undo(committer: Committer, mustReload: boolean, log: Log): Promis
  * Waits while more changes look to be on their way: while a `container up` runs (its service's NginxSite follows it),
  * while an nginx request has started but not yet written its change, and
  * SETTLE_MS past either or past another service's last container record; at
- * most GATHER_MAX_MS. A lone service's change goes at once, and so does a
- * batch with a holds change in it (the supervisor waits for it).
+ * most GATHER_MAX_MS. A lone service's change goes at once. Holds changes
+ * are not gathered: `commitHolds` makes those waiting at each look.
  */
-async function gather(queue: BatchQueue, fx: BatchEffects): Promise<void> {
+async function gather(
+  queue: BatchQueue,
+  fx: BatchEffects,
+  commitHolds: () => Promise<void>,
+): Promise<void> {
   const started = fx.clock.now();
   let lastBusy = -Infinity;
   for (;;) {
-    const ids = queue.ids("pending");
+    const all = queue.ids("pending");
+    const pending = all.map((id) => queue.read("pending", id));
+    if (pending.some((c) => c?.holds)) await commitHolds();
+    const ids = all.filter((_, i) => !pending[i]?.holds);
     if (ids.length === 0) return;
     const now = fx.clock.now();
     const activity = fx.deployActivity();
     const waiting = ids.length + queue.ids("answers").length;
     if (activity.containerUps > 0 || activity.nginxRequests > waiting) lastBusy = now;
-    const pending = ids.map((id) => queue.read("pending", id));
-    if (pending.some((c) => c?.holds)) return;
-    const pendingServices = new Set(pending.map((c) => c?.serviceId));
+    const pendingServices = new Set(ids.map((id) => pending[all.indexOf(id)]?.serviceId));
     for (const [serviceId, at] of activity.recordsWritten) {
       if (!pendingServices.has(serviceId)) lastBusy = Math.max(lastBusy, Math.min(at, now));
     }
@@ -221,7 +275,8 @@ async function claim(queue: BatchQueue, ids: string[], log: Log, fx: BatchEffect
   for (const id of ids) {
     const change = queue.read("pending", id);
     if (!change || services.has(change.serviceId)) continue;
-    if (await gone(id, fx)) {
+    // A holds change is made whoever asked: its requester may have stopped waiting.
+    if (!change.holds && (await gone(id, fx))) {
       queue.remove("pending", id);
       log(`nginx: dropped the change of ${change.serviceId}: the deploy that asked for it is gone`);
       continue;

@@ -39,4 +39,20 @@ describe("holds in an nginx file", () => {
     expect(withHolds(one, held([20001, 1]))).toBe(one);
     expect(withHolds(SITE, held([29999, 1]))).toBe(SITE);
   });
+
+  it("takes out only its own mark: a backup or a comment added by hand stays", () => {
+    const edited = SITE.replace(
+      "20001 max_fails=0;",
+      "20001 max_fails=0 backup; # by hand",
+    ).replace("20003 max_fails=0;", "20003 max_fails=0; # canary");
+    expect(withoutHolds(edited)).toBe(edited);
+    expect(heldIn(edited)).toEqual([]);
+    const text = withHolds(
+      edited.replace("20003 max_fails=0; # canary", "20003 max_fails=0;"),
+      held([20003, 1]),
+    );
+    expect(heldIn(text)).toEqual([20003]);
+    expect(withoutHolds(text)).toContain("20001 max_fails=0 backup; # by hand\n");
+    expect(heldIn(withoutHolds(text))).toEqual([]);
+  });
 });

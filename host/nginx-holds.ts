@@ -7,9 +7,17 @@
 // without holds (components/nginx-config.ts); the committer (nginx.ts) adds
 // them to every file it writes, from the holds current under the nginx lock.
 
-/** A server line as components/nginx-config.ts writes it, held or not: $1 its head, $2 the port. */
-const SERVER_LINE = /^(\s*server 127\.0\.0\.1:(\d+) max_fails=0)(?: backup)?;(?: #.*)?$/gm;
 const HELD_TAIL = " backup; # held out by conductor supervise until it answers its health check";
+/**
+ * A server line as components/nginx-config.ts writes it, unmarked or with
+ * exactly the mark added here: $1 its head, $2 the port. Any other tail (a
+ * `backup` or a comment added by hand) is not ours to take out: that line is
+ * left alone, and a refresh sees it as drift.
+ */
+const SERVER_LINE = new RegExp(
+  String.raw`^(\s*server 127\.0\.0\.1:(\d+) max_fails=0)(?:;|${HELD_TAIL.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")})$`,
+  "gm",
+);
 
 /** Host port -> when it was held (ms since the epoch). */
 export type HeldPorts = ReadonlyMap<number, number>;

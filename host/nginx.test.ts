@@ -12,6 +12,7 @@ import { type FakeHost, fakeHost, START } from "./fakes.testutil";
 import { socketLocks } from "./lock";
 import { HOLD_DRAIN_MS, nginxApply, type NginxEffects, nginxHolds, nginxRemove } from "./nginx";
 import { type DeployActivity, GATHER_MAX_MS, SETTLE_MS } from "./nginx-batch";
+import { LOCKS } from "./store";
 
 const ID = "shop_web_production";
 const CONFIG = "upstream shop { server 127.0.0.1:20000; }\n";
@@ -484,6 +485,56 @@ describe("holds (the supervisor's replicas kept out of rotation until healthy)",
     await holds();
     expect(host.clock.now - started).toBeLessThan(SETTLE_MS);
     expect(fs.readFileSync(file, "utf8")).toBe(HELD_20002);
+  });
+
+  it("goes in a batch of its own while a deploy's batch gathers, and never waits for it", async () => {
+    fx.clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+    let generation = 1;
+    const exec = fx.exec;
+    fx.exec = async (program, args) => {
+      if (args[0] === "-s") generation++;
+      return exec(program, args);
+    };
+    fx.nginxWorkers = () => ({ running: [generation], draining: 0 });
+    await apply(SITE);
+    hold({ b: 20002 });
+    // Another service's deploy: its leader gathers while a container up runs.
+    let deploying = true;
+    activity = () => ({ ...QUIET, containerUps: deploying ? 1 : 0 });
+    const other = confFile("shop_other_production");
+    const deploy = apply(CONFIG, "shop_other_production");
+    await new Promise((r) => setTimeout(r, 150));
+    host.trace.length = 0;
+    await holds();
+    // Made and answered while the deploy still gathers: its file is not there yet.
+    expect(fs.readFileSync(file, "utf8")).toBe(HELD_20002);
+    expect(fs.existsSync(other)).toBe(false);
+    expect(execs()).toEqual(["exec nginx -t", "exec nginx -s reload"]);
+    deploying = false;
+    await deploy;
+    expect(fs.readFileSync(other, "utf8")).toBe(CONFIG);
+    expect(batchLeftovers()).toEqual([]);
+  });
+
+  it("gives up waiting after waitMs when the nginx lock is taken; the next leader makes it", async () => {
+    await apply(SITE);
+    hold({ b: 20002 });
+    let release = () => undefined as void;
+    const busy = fx.locks.hold(
+      LOCKS.nginx,
+      () => new Promise<void>((r) => (release = r)), // a deploy's batch draining
+    );
+    const started = host.clock.now;
+    expect(await nginxHolds(ID, host.logLine, fx, 3_000)).toBe("pending");
+    expect(host.clock.now - started).toBeGreaterThanOrEqual(3_000);
+    expect(host.clock.now - started).toBeLessThan(3_200);
+    expect(fs.readFileSync(file, "utf8")).toBe(SITE);
+    release();
+    await busy;
+    // Its requester is gone, yet the next batch (here another service's) makes it.
+    await apply(CONFIG, "shop_other_production");
+    expect(fs.readFileSync(file, "utf8")).toBe(HELD_20002);
+    expect(batchLeftovers()).toEqual([]);
   });
 
   it(`waits ${HOLD_DRAIN_MS / 1000} s at most for old workers, not 60`, async () => {

@@ -42,13 +42,16 @@ export async function nginxApply(
 /**
  * Writes the service's nginx file again with the supervisor's holds as they
  * are now (nginx-holds.ts), and reloads if that changed it; for the supervisor.
+ * With `waitMs`, "pending" once that long has passed without an answer (a
+ * deploy's batch holds the nginx lock): the change is still made, later.
  */
 export async function nginxHolds(
   serviceId: string,
   log: Log,
   fx: NginxEffects = hostEffects(),
-): Promise<void> {
-  await submitChange({ serviceId, holds: true }, committer(fx), log, fx);
+  waitMs?: number,
+): Promise<"made" | "pending"> {
+  return submitChange({ serviceId, holds: true }, committer(fx), log, fx, waitMs);
 }
 
 export async function nginxRemove(

@@ -15,23 +15,26 @@
 // gets nothing while the other replicas take connections, and is still tried
 // if they all fail.
 //
-// The hold is made through the nginx batch (nginx-batch.ts) without gathering,
-// and waited for, reload and old workers' drain included (at most
-// HOLD_DRAIN_MS), before the repair: no request is then on its way to the
-// replica when it stops or boots, and a restart for a failing health check
-// lets its requests in flight finish first. The supervisor waits holding the
-// service's lock, which a deploy's `container up` may wait for; a holds change
-// is why a batch leader stops gathering, so the wait is the commit's alone.
+// The hold is made through the nginx batch (nginx-batch.ts) in a batch of
+// holds alone, without gathering, and waited for, reload and old workers'
+// drain included (HOLD_DRAIN_MS), before the repair: no request is then on
+// its way to the replica when it stops or boots, and a restart for a failing
+// health check lets its requests in flight finish first. The supervisor waits
+// holding the service's lock, which a deploy's `container up` may wait for, so
+// at most HOLD_WAIT_MS: past that a deploy's batch holds nginx (its drain may
+// last 60 s), the repair goes on and the hold lands after. Lifting a hold is
+// never waited for.
 // When the hold cannot be made (nginx -t fails, no nginx file) the repair goes
 // on anyway and the log says why: repairing matters more than the hold.
 //
 // Holds live in the store (holds.json), not in the supervisor's memory, so a
 // restarted supervisor releases them, and the committer marks them in every
 // file it writes: a deploy applying the same service's file keeps them.
-import { healthCheckOf } from "../container";
+import * as os from "node:os";
+import { DEPLOY_HTTP_POLL_MS, healthCheckOf } from "../container";
 import type { HostEffects, Log } from "../effects";
-import { confName, type NginxEffects, nginxHolds } from "../nginx";
-import { heldIn } from "../nginx-holds";
+import { confName, HOLD_DRAIN_MS, type NginxEffects, nginxHolds } from "../nginx";
+import { heldIn, withHolds } from "../nginx-holds";
 import type { ContainerRecord, HoldsRecord, ReleaseRecord } from "../store";
 
 export type HoldEffects = NginxEffects & Pick<HostEffects, "docker" | "probe">;
@@ -45,8 +48,28 @@ export const NO_CHECK_GRACE_MS = 2_000;
  */
 export const STOPPING_GRACE_MS = 2_000;
 
+/**
+ * How long a hold's repair waits for nginx's answer: the hold's own drain
+ * plus its check and reload. Longer means a deploy's batch holds the nginx
+ * lock (its drain may last 60 s): the repair goes on, the hold lands after.
+ */
+export const HOLD_WAIT_MS = HOLD_DRAIN_MS + 1_000;
+
+/** How often a held replica without a health check is looked at (is it running?). */
+const HOLD_PROBE_MS = 100;
+
+interface Probing {
+  running: boolean;
+  /** When the next probe may start. */
+  nextAt: number;
+  /** The last finished probe's answer. */
+  healthy?: boolean;
+}
+
 export class Holds {
   private holds: HoldsRecord;
+  /** Held replica -> its probe. */
+  private readonly probes = new Map<string, Probing>();
 
   constructor(
     private readonly fx: HoldEffects,
@@ -73,6 +96,7 @@ export class Holds {
     const port = record.hostPort;
     if (port === undefined || this.sinceOf(serviceId, record.name) !== undefined) return;
     const what = `${serviceId} ${record.name}`;
+    this.probes.delete(record.name); // a probe of before the hold says nothing of now
     this.holds[serviceId] = {
       ...this.holds[serviceId],
       [record.name]: { port, since: this.fx.clock.now() },
@@ -80,7 +104,12 @@ export class Holds {
     this.save();
     log(`${what}: held out of nginx until it answers its health check (${why})`);
     try {
-      await nginxHolds(serviceId, log, this.fx);
+      const answer = await nginxHolds(serviceId, log, this.fx, HOLD_WAIT_MS);
+      if (answer === "pending") {
+        return log(
+          `${what}: nginx did not answer within ${HOLD_WAIT_MS / 1000} s (a deploy's nginx batch runs); repairing anyway, the hold lands once that batch ends`,
+        );
+      }
     } catch (err) {
       return log(`${what}: could not hold it out of nginx: ${(err as Error).message}; going on`);
     }
@@ -103,23 +132,46 @@ export class Holds {
    * Docker signalled it to stop (`stopping`), or it stopped or started since.
    * A replica that drains on SIGTERM still answers its health check while it
    * stops, then drops connections as it exits: it stays held until it has
-   * stopped or started again.
+   * stopped or started again. `signal` is the kill event's (a number, as
+   * Docker gives it, or a name): only a signal that stops the app counts,
+   * never SIGHUP or SIGUSR1 (a log reopen would hold it out for its stop
+   * timeout).
    */
-  stopping(serviceId: string, name: string, stopping: boolean): void {
+  stopping(serviceId: string, name: string, stopping: boolean, signal?: string): void {
     const held = this.holds[serviceId]?.[name];
-    if (!held || (held.stopping ?? false) === stopping) return;
-    if (stopping) held.stopping = true;
+    if (!held) return;
+    const stops = stopping && (signal === undefined || stopsApp(signal, this.stopSignalOf(name)));
+    if ((held.stopping ?? false) === stops) return;
+    if (stops) held.stopping = true;
     else delete held.stopping;
     this.save();
   }
 
-  /** Between passes: puts back every held replica that answers its health check now. */
+  private stopSignalOf(name: string): string | undefined {
+    const read = this.fx.store.readContainer(name);
+    return read.status === "ok" ? read.value.spec.stopSignal : undefined;
+  }
+
+  /**
+   * Between passes: puts back every held replica whose health check has
+   * answered. Probes run concurrently and are never waited for: each starts
+   * when its replica's next probe is due (as the deploy paces its checks: an
+   * HTTP check every 100 ms at most, a command check at its interval), and a
+   * probe still running (an app that accepts and never answers, up to the
+   * check's timeout) is looked at again on the next call.
+   */
   async releaseHealthy(log: Log): Promise<void> {
+    for (const held of Object.values(this.holds)) {
+      for (const [name, hold] of Object.entries(held)) this.probeIfDue(name, hold);
+    }
+    // Lets probes that answer at once (a refused port, a fake) settle now.
+    await new Promise<void>((r) => setImmediate(r));
     for (const [serviceId, held] of Object.entries(this.holds)) {
       const back: string[] = [];
       for (const name of Object.keys(held)) {
         const read = this.fx.store.readContainer(name);
-        if (read.status === "ok" && !(await this.healthy(read.value, held[name]))) continue;
+        if (read.status === "ok" && this.probes.get(name)?.healthy !== true) continue;
+        this.probes.delete(name);
         const after = ((this.fx.clock.now() - held[name].since) / 1000).toFixed(1);
         back.push(
           read.status === "ok"
@@ -131,9 +183,32 @@ export class Holds {
       if (back.length === 0) continue;
       if (Object.keys(held).length === 0) delete this.holds[serviceId];
       this.save();
-      await this.commit(serviceId, log);
       for (const line of back) log(line);
+      // Not awaited: the loop must not wait for nginx (a deploy's batch may hold it 60 s).
+      void this.commit(serviceId, log);
     }
+  }
+
+  /** Starts the replica's probe when it is due and none runs; its answer waits in `probes`. */
+  private probeIfDue(name: string, hold: { since: number; stopping?: boolean }): void {
+    const now = this.fx.clock.now();
+    const last = this.probes.get(name);
+    if (last && (last.running || now < last.nextAt)) return;
+    const read = this.fx.store.readContainer(name);
+    if (read.status !== "ok") return;
+    const record = read.value;
+    const check = healthCheckOf(record.spec, record.name, record.hostPort, this.fx);
+    const everyMs = !check
+      ? HOLD_PROBE_MS
+      : check.kind === "http"
+        ? Math.min(check.intervalMs, DEPLOY_HTTP_POLL_MS)
+        : check.intervalMs;
+    const probe: Probing = { running: true, nextAt: now + everyMs };
+    this.probes.set(name, probe);
+    this.healthy(record, hold)
+      .then((healthy) => (probe.healthy = healthy))
+      .catch(() => (probe.healthy = false))
+      .finally(() => (probe.running = false));
   }
 
   /** On a pass: drops the holds of replicas no longer in their service's release (a deploy replaced them). */
@@ -150,11 +225,32 @@ export class Holds {
       if (Object.keys(held).length === 0) delete this.holds[serviceId];
     }
     if (dropped) this.save();
+    this.resubmitStale(releases, log);
+  }
+
+  /**
+   * On a pass (the first at start included): a service's nginx file whose
+   * marks are not those of holds.json (a hold lifted whose commit failed, a
+   * holds.json lost, a reload that timed out and put older files back) is
+   * written again; `nginx read` strips marks, so nothing else would see it.
+   */
+  private resubmitStale(releases: ReleaseRecord[], log: Log): void {
+    for (const { serviceId } of releases) {
+      const conf = this.fx.nginxConfDir.read(confName(serviceId));
+      if (conf === null || conf === undefined) continue;
+      const ports = new Map(
+        Object.values(this.holds[serviceId] ?? {}).map((h) => [h.port, h.since]),
+      );
+      const want = heldIn(withHolds(conf, ports)).join(",");
+      if (heldIn(conf).join(",") === want) continue;
+      log(`${serviceId}: its nginx file's holds differ from holds.json; writing it again`);
+      void this.commit(serviceId, log);
+    }
   }
 
   private async commit(serviceId: string, log: Log) {
     try {
-      await nginxHolds(serviceId, log, this.fx);
+      await nginxHolds(serviceId, log, this.fx, HOLD_WAIT_MS);
     } catch (err) {
       // The file keeps it as a backup until its service's next nginx change.
       log(`${serviceId}: could not put replicas back in nginx: ${(err as Error).message}`);
@@ -177,4 +273,21 @@ export class Holds {
   private save(): void {
     this.fx.store.writeHolds(this.holds);
   }
+}
+
+const STOP_SIGNALS = ["SIGTERM", "SIGKILL", "SIGINT", "SIGQUIT"];
+
+/** A signal by number or name ("15", "SIGTERM", "TERM") as its number; undefined if unknown. */
+function signalNumber(signal: string): number | undefined {
+  if (/^\d+$/.test(signal)) return Number(signal);
+  const upper = signal.toUpperCase();
+  const key = (upper.startsWith("SIG") ? upper : `SIG${upper}`) as NodeJS.Signals;
+  return os.constants.signals[key];
+}
+
+/** Whether a kill event's signal stops the app: the usual stop signals, or its spec's own. */
+export function stopsApp(signal: string, stopSignal?: string): boolean {
+  const n = signalNumber(signal);
+  if (n === undefined) return true; // unknown: the safe side is to keep it held
+  return [...STOP_SIGNALS, ...(stopSignal ? [stopSignal] : [])].some((s) => signalNumber(s) === n);
 }

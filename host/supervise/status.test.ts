@@ -1,6 +1,8 @@
 // `conductor status`, pause and resume against a fake Docker and a temp store.
 import * as fs from "node:fs";
 import type { ContainerSpec } from "../../protocol/requests";
+import { renderNginxSite } from "../../components/nginx-config";
+import { withHolds } from "../nginx-holds";
 import { type FakeHost, fakeHost, START } from "../fakes.testutil";
 import { UsageError } from "../run";
 import { collectStatus, formatStatus, pause, resume, type ServiceStatus } from "./status";
@@ -148,8 +150,34 @@ describe("collectStatus", () => {
 });
 
 describe("a replica the supervisor holds out of nginx", () => {
+  /** WEB's nginx file as the committer wrote it with `held` marked. */
+  const markedInNginx = (held: Map<number, number>) =>
+    host.fx.nginxConfDir.write(
+      `conductor-${WEB}.conf`,
+      withHolds(
+        renderNginxSite({ serviceId: WEB, listen: 80, serverName: "_", ports: [20000, 20001] }),
+        held,
+      ),
+    );
+
+  it("is not shown out of nginx when its file does not mark it (every replica held, or a commit that failed)", async () => {
+    host.store.writeHolds({
+      [WEB]: { [W0]: { port: 20000, since: START }, [W1]: { port: 20001, since: START + 5 } },
+    });
+    markedInNginx(
+      new Map([
+        [20000, START],
+        [20001, START + 5],
+      ]),
+    );
+    const [web] = await collectStatus(host.fx);
+    expect(web.containers[0].heldOutSince).toBeUndefined();
+    expect(web.containers[1].heldOutSince).toBe(new Date(START + 5).toISOString());
+  });
+
   it("is shown with when it was held, in the JSON and in the table's notes", async () => {
     host.store.writeHolds({ [WEB]: { [W1]: { port: 20001, since: START } } });
+    markedInNginx(new Map([[20001, START]]));
     const [web] = await collectStatus(host.fx);
     expect(web.containers[1]).toMatchObject({ name: W1, heldOutSince: "2026-11-26T08:00:00.000Z" });
     expect(formatStatus([web])).toContain(

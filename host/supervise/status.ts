@@ -1,6 +1,8 @@
 // `conductor status [--json]`, `conductor pause <id>`, `conductor resume <id>`.
 import { type HostEffects, hostEffects } from "../effects";
 import { type Fault, StoreError } from "../files";
+import { confName } from "../nginx";
+import { heldIn } from "../nginx-holds";
 import { readRelease } from "../run";
 import type { ContainerRecord, ContainerStatus, HostStore, ReleaseRecord } from "../store";
 import { type DaemonEffects, runningSupervisor } from "./daemon";
@@ -27,7 +29,10 @@ export interface ServiceStatus {
   problems: string[];
 }
 
-export type StatusEffects = Pick<HostEffects, "docker" | "store" | "probe" | "clock">;
+export type StatusEffects = Pick<
+  HostEffects,
+  "docker" | "store" | "probe" | "clock" | "nginxConfDir"
+>;
 
 function supervisorMemory(store: HostStore): Record<string, ContainerStatus> {
   const read = store.readSupervisorStatus();
@@ -43,7 +48,16 @@ export async function collectStatus(fx: StatusEffects = hostEffects()): Promise<
   const held = holds.status === "ok" ? holds.value : {};
   const services: ServiceStatus[] = [];
   for (const release of releases.values) {
-    const since = (name: string) => held[release.serviceId]?.[name]?.since;
+    // Out of nginx as its file says (a hold whose commit failed is not; with
+    // every replica held one is kept in), when held.json has it.
+    const conf = fx.nginxConfDir.read(confName(release.serviceId));
+    const marked = new Set(heldIn(conf ?? ""));
+    const since = (name: string) => {
+      const port = byName.get(name)?.hostPort;
+      return port !== undefined && marked.has(port)
+        ? held[release.serviceId]?.[name]?.since
+        : undefined;
+    };
     services.push(await serviceStatus(release, byName, memory, since, fx));
   }
   services.push(...releases.faults.map(unreadableRelease));
