@@ -127,7 +127,7 @@ async function superviseContainer(
   const before = memory.get(name) ?? { serviceId, memory: freshMemory(), observed: "missing" };
   if (docker.event) {
     await holds.hold(serviceId, record, `Docker: ${docker.event}`, log);
-    holds.stopping(serviceId, name, docker.stopping === true);
+    holds.stopping(serviceId, name, docker.stopping === true, docker.signal);
   }
   const observed = await observe(record, trigger === "pass", listing, fx);
   if (trigger === "event" && observed.state === "running") {
@@ -269,6 +269,8 @@ interface DockerSaid {
   event?: string;
   /** The last such event was a kill: it is stopping (or was only signalled), not stopped yet. */
   stopping?: boolean;
+  /** That kill's signal, as Docker's event gives it ("15", "SIGHUP"): a SIGHUP stops nothing. */
+  signal?: string;
 }
 
 /** A container to check between passes. */
@@ -416,9 +418,11 @@ function queued(e: DockerEvent, before: Queued | undefined): Queued {
   const holding = HOLDING_EVENTS.includes(action);
   const event = before?.event ?? (holding ? action : undefined);
   const stopping = holding ? action === "kill" : before?.stopping;
+  const signal = holding ? (action === "kill" ? e.attributes.signal : undefined) : before?.signal;
   return {
     serviceId: e.attributes[LABELS.service],
     ...(event && { event }),
     ...(stopping !== undefined && { stopping }),
+    ...(signal !== undefined && { signal }),
   };
 }
