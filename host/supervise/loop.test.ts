@@ -671,8 +671,15 @@ describe("holds: a replica being repaired is out of nginx until it answers its h
     expect(reloads[1].at).toBeGreaterThanOrEqual(3_500);
   });
 
-  it("releases a replica signalled but not stopped (SIGHUP) once its stop timeout is over", async () => {
+  it("puts back a replica sent a signal that stops nothing (SIGHUP, a log reopen) as soon as it answers, not after its stop timeout", async () => {
     const signalled = once(() => host.docker.emit(W1, "kill", { signal: "1" }));
+    await superviseUntil(15_000, (t) => t >= 1_000 && signalled());
+    expect(reloads.map((r) => r.held)).toEqual([["20001"], []]);
+    expect(reloads[1].at).toBeLessThan(1_000 + STOPPING_GRACE_MS);
+  });
+
+  it("keeps a replica sent SIGTERM held for its stop timeout while it still answers", async () => {
+    const signalled = once(() => host.docker.emit(W1, "kill", { signal: "15" }));
     await superviseUntil(15_000, (t) => t >= 1_000 && signalled());
     expect(reloads.map((r) => r.held)).toEqual([["20001"], []]);
     // The stop timeout (10 s) and STOPPING_GRACE_MS after it was held.
