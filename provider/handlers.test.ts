@@ -113,6 +113,28 @@ describe("a container", () => {
     expect(request).toStrictEqual({ serviceId: SERVICE_ID, name: NAME, stopTimeoutMs: 30000 });
   });
 
+  it("is deleted without a host command when the release of this deploy removed it, on that host only", async () => {
+    const state = (conn: Connection) => ({ ...CONTAINER_INPUTS, connection: conn, name: NAME });
+    const release = scriptedHost(JSON.stringify({ removed: [NAME] }));
+    await releaseHandler.update(RELEASE, { ...RELEASE, connection: MOVED }, release.run);
+    // Another host's container of the same name still gets its command.
+    const other = scriptedHost("{}");
+    await containerHandler.delete(state(APP_1), other.run);
+    expect(onlyCall(other.calls).argv).toStrictEqual([CONDUCTOR, "container", "down"]);
+    await containerHandler.delete(state(MOVED), neverRuns);
+    // Once: a second delete of the name (a later deploy's) asks the host again.
+    const again = scriptedHost("{}");
+    await containerHandler.delete(state(MOVED), again.run);
+    expect(onlyCall(again.calls).argv).toStrictEqual([CONDUCTOR, "container", "down"]);
+  });
+
+  it("is deleted by `conductor container down` when the release answered no removals (an older host command)", async () => {
+    await releaseHandler.update(RELEASE, RELEASE, scriptedHost("{}").run);
+    const host = scriptedHost("{}");
+    await containerHandler.delete({ ...CONTAINER_INPUTS, connection: APP_1, name: NAME }, host.run);
+    expect(onlyCall(host.calls).argv).toStrictEqual([CONDUCTOR, "container", "down"]);
+  });
+
   it("deletes with the connection an update stored", async () => {
     const created = { ...CONTAINER_INPUTS, name: NAME, hostPort: 20001 };
     const { outs } = await containerHandler.update(
