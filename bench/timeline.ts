@@ -7,6 +7,7 @@
 // TIMELINE_SERVICES (10), TIMELINE_REPLICAS (2), TIMELINE_CHANGES (1),
 // TIMELINE_UP_ARGS (extra `pulumi up` arguments, e.g. "--parallel 32"),
 // TIMELINE_JSON (a file for the raw observation).
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -205,6 +206,36 @@ function report(o: Observation, since: number) {
   console.log(strip(o).join("\n"));
 }
 
+/**
+ * `pulumi up --json`, its engine events (one JSON object a line) written to
+ * `file` as they come, for observe() to tail (this CLI has no --event-log).
+ */
+function upWithEvents(stack: TestStack, file: string): Promise<void> {
+  const args = ["up", "--yes", "--skip-preview", "--json", ...UP_ARGS];
+  const cli = [
+    ...args,
+    "--stack",
+    stack.name,
+    "--config-file",
+    stack.configFile,
+    "--non-interactive",
+  ];
+  return new Promise((resolve, reject) => {
+    const out = fs.createWriteStream(file);
+    const child = spawn("pulumi", cli, {
+      cwd: PROJECT_ROOT,
+      env: stack.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stdout.pipe(out);
+    child.stderr.on("data", (c: Buffer) => (stderr += c));
+    child.on("close", (code) =>
+      code === 0 ? resolve() : reject(new Error(`pulumi up failed (${code}):\n${stderr}`)),
+    );
+  });
+}
+
 async function buildImages() {
   for (const revision of REVISIONS) {
     const result = await run(
@@ -226,9 +257,7 @@ async function main() {
       await stack.writeConfig(config("timeline", REVISIONS[i % 2]));
       const eventLog = path.join(stack.dir, `events-${i}.jsonl`);
       const since = Date.now() / 1000;
-      const o = await observe(eventLog, () =>
-        stack.pulumiOk(["up", "--yes", "--skip-preview", "--event-log", eventLog, ...UP_ARGS]),
-      );
+      const o = await observe(eventLog, () => upWithEvents(stack, eventLog));
       report(o, since);
       if (process.env.TIMELINE_JSON)
         fs.writeFileSync(`${process.env.TIMELINE_JSON}.${i}`, JSON.stringify(o));

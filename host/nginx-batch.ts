@@ -23,6 +23,7 @@ import { z } from "zod";
 import type { HostEffects, Log } from "./effects";
 import { readJson, removeFile, writeFileAtomic } from "./files";
 import { ownProcesses } from "./proc";
+import { runningHere } from "./serve";
 import { type HostStore, LOCKS } from "./store";
 
 /**
@@ -319,7 +320,8 @@ class BatchQueue {
 /**
  * The real DeployActivity: conductor processes from /proc (those running this
  * same script, in this pid namespace: a test fleet's hosts are containers on
- * one kernel) and the times of the store's container records.
+ * one kernel), the requests `conductor serve` runs in this process (serve.ts),
+ * and the times of the store's container records.
  */
 export function deployActivity(store: HostStore, script = process.argv[1]): DeployActivity {
   const activity: DeployActivity = { containerUps: 0, nginxRequests: 0, recordsWritten: new Map() };
@@ -329,6 +331,8 @@ export function deployActivity(store: HostStore, script = process.argv[1]): Depl
     if (subcommand === "container up") activity.containerUps++;
     if (subcommand === "nginx apply" || subcommand === "nginx remove") activity.nginxRequests++;
   }
+  activity.containerUps += runningHere("container up");
+  activity.nginxRequests += runningHere("nginx apply") + runningHere("nginx remove");
   for (const [serviceId, at] of recordTimes(store)) activity.recordsWritten.set(serviceId, at);
   return activity;
 }

@@ -13,9 +13,11 @@ import {
   argvOf,
   checkAnswer,
   type HostCommand,
+  isHostCommand,
   type RequestOf,
 } from "../protocol/requests";
 import { CONDUCTOR_BIN } from "../protocol/rules";
+import { HostSession } from "./session";
 
 export class HostCommandError extends Error {}
 
@@ -39,6 +41,61 @@ export async function runOnHost(conn: Connection, argv: string[], input: string)
   if (code !== 0)
     throw new HostCommandError(`host ${conn.host}: ${describeFailure(conn, code, stderr)}`);
   return stdout;
+}
+
+/**
+ * Like runOnHost, but the host command's requests go through one
+ * `conductor serve` per host, started at the first (session.ts): the
+ * provider's way. Any other command (the Agent's scripts, one of which
+ * replaces the conductor binary) first ends the host's server, and ends any
+ * started meanwhile once it is done, so the next request starts the new one.
+ */
+export async function runThroughSessions(
+  conn: Connection,
+  argv: string[],
+  input: string,
+): Promise<string> {
+  if (argv[0] !== CONDUCTOR_BIN || !isHostCommand(argv.slice(1).join(" "))) {
+    endSession(conn);
+    try {
+      return await runOnHost(conn, argv, input);
+    } finally {
+      endSession(conn);
+    }
+  }
+  if (!conn.local) await sharedConnection(conn);
+  const exit = await sessionOf(conn).request(argv.slice(1), input);
+  // A host whose conductor predates `serve`: a process per request, as before.
+  if (exit === "unsupported") return runOnHost(conn, argv, input);
+  if (exit.code !== 0)
+    throw new HostCommandError(
+      `host ${conn.host}: ${describeFailure(conn, exit.code, exit.stderr)}`,
+    );
+  return exit.stdout;
+}
+
+/** The `conductor serve` of each host, by how it is reached. */
+const sessions = new Map<string, HostSession>();
+
+const sessionKey = (conn: Connection) =>
+  conn.local ? "local" : `${conn.user}@${conn.address}:${conn.port}`;
+
+function sessionOf(conn: Connection): HostSession {
+  const key = sessionKey(conn);
+  let session = sessions.get(key);
+  if (!session?.alive) {
+    const [file, args] = hostCommand(conn, [CONDUCTOR_BIN, "serve"]);
+    // process.env as this module sees it: jest gives each test file a copy of its own.
+    session = new HostSession(spawn(file, args, { stdio: "pipe", env: process.env }));
+    sessions.set(key, session);
+  }
+  return session;
+}
+
+function endSession(conn: Connection): void {
+  const key = sessionKey(conn);
+  sessions.get(key)?.end();
+  sessions.delete(key);
 }
 
 /** The check or start of each host's master connection under way, by user@address:port. */
