@@ -63,8 +63,8 @@ export async function runThroughSessions(
       endSession(conn);
     }
   }
-  if (!conn.local) await sharedConnection(conn);
-  const exit = await sessionOf(conn).request(argv.slice(1), input);
+  const session = await sessionOf(conn);
+  const exit = await session.request(argv.slice(1), input);
   // A host whose conductor predates `serve`: a process per request, as before.
   if (exit === "unsupported") return runOnHost(conn, argv, input);
   if (exit.code !== 0)
@@ -74,27 +74,41 @@ export async function runThroughSessions(
   return exit.stdout;
 }
 
-/** The `conductor serve` of each host, by how it is reached. */
-const sessions = new Map<string, HostSession>();
+/** The `conductor serve` of each host, by how it is reached: its start (an ssh master first), then itself. */
+const sessions = new Map<string, { started: Promise<HostSession>; session?: HostSession }>();
 
 const sessionKey = (conn: Connection) =>
   conn.local ? "local" : `${conn.user}@${conn.address}:${conn.port}`;
 
-function sessionOf(conn: Connection): HostSession {
+/** The host's server, started unless one is starting or alive; requests that come meanwhile share the start. */
+function sessionOf(conn: Connection): Promise<HostSession> {
   const key = sessionKey(conn);
-  let session = sessions.get(key);
-  if (!session?.alive) {
-    const [file, args] = hostCommand(conn, [CONDUCTOR_BIN, "serve"]);
-    // process.env as this module sees it: jest gives each test file a copy of its own.
-    session = new HostSession(spawn(file, args, { stdio: "pipe", env: process.env }));
-    sessions.set(key, session);
-  }
-  return session;
+  const current = sessions.get(key);
+  if (current && (!current.session || current.session.alive)) return current.started;
+  const entry: { started: Promise<HostSession>; session?: HostSession } = {
+    started: startSession(conn),
+  };
+  entry.started.then(
+    (s) => (entry.session = s),
+    () => sessions.get(key) === entry && sessions.delete(key),
+  );
+  sessions.set(key, entry);
+  return entry.started;
+}
+
+async function startSession(conn: Connection): Promise<HostSession> {
+  if (!conn.local) await sharedConnection(conn);
+  const [file, args] = hostCommand(conn, [CONDUCTOR_BIN, "serve"]);
+  // process.env as this module sees it: jest gives each test file a copy of its own.
+  return new HostSession(spawn(file, args, { stdio: "pipe", env: process.env }));
 }
 
 function endSession(conn: Connection): void {
   const key = sessionKey(conn);
-  sessions.get(key)?.end();
+  sessions.get(key)?.started.then(
+    (s) => s.end(),
+    () => undefined,
+  );
   sessions.delete(key);
 }
 
