@@ -4,7 +4,8 @@
 // (default 1.5s) and drains for BENCH_DRAIN (default 1s) on SIGTERM, like a
 // real web app. Rows and targets: issue 11, README "Benchmark".
 // BENCH_FLEET=1 adds the row on the test fleet (3 hosts over SSH; starting the
-// fleet takes ~15 s, ~2 min more the first time, to build its host image).
+// fleet takes ~15 s, ~2 min more the first time, to build its host image);
+// BENCH_ONLY_FLEET=1 runs that row alone.
 // Not a test: numbers on a shared 2-core machine vary; read them, do not assert them.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -18,6 +19,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const BOOT_DELAY = process.env.BENCH_BOOT_DELAY ?? "1.5s";
 const DRAIN = process.env.BENCH_DRAIN ?? "1s";
 const WITH_FLEET = process.env.BENCH_FLEET === "1";
+/** BENCH_ONLY_FLEET=1: the fleet rows alone (a short run under the shared machine lock). */
+const ONLY_FLEET = process.env.BENCH_ONLY_FLEET === "1";
 /** Tags of the bench's own image (its boot delay and drain are built in). */
 const REVISIONS = ["bed1a01", "bed1b02"];
 const IMAGE = "conductor-hello";
@@ -286,6 +289,7 @@ async function buildImages() {
 
 async function main() {
   await buildImages();
+  if (ONLY_FLEET) return print(await fleetRows());
   const rows: Row[] = [];
   const bare = new BareSwap();
   const empty = await EmptyProject.create();
