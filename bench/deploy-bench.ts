@@ -21,6 +21,8 @@ const DRAIN = process.env.BENCH_DRAIN ?? "1s";
 const WITH_FLEET = process.env.BENCH_FLEET === "1";
 /** BENCH_ONLY_FLEET=1: the fleet rows alone (a short run under the shared machine lock). */
 const ONLY_FLEET = process.env.BENCH_ONLY_FLEET === "1";
+/** BENCH_ONLY_DEPLOYS=1: the bare swap and the revision changes of 1 and 10 services alone. */
+const ONLY_DEPLOYS = process.env.BENCH_ONLY_DEPLOYS === "1";
 /** Tags of the bench's own image (its boot delay and drain are built in). */
 const REVISIONS = ["bed1a01", "bed1b02"];
 const IMAGE = "conductor-hello";
@@ -313,6 +315,7 @@ async function main() {
       m.bare.push(await bare.swap());
       m.one.push(await one.change());
       m.ten.push(await ten.change());
+      if (ONLY_DEPLOYS) continue;
       m.emptyUp.push(await empty.up());
       m.noop.push(await ten.noop());
       m.emptyPreview.push(await empty.preview());
@@ -333,30 +336,29 @@ async function main() {
       name: "pulumi preview of an empty program",
       seconds: m.emptyPreview,
     };
-    rows.push(
-      bareRow,
-      oneRow,
-      {
-        name: "pulumi up, revision change, 10 services x 2",
-        seconds: m.ten,
-        floor: oneRow,
-        target: { plus: 2 },
-      },
-      emptyUp,
-      {
-        name: "pulumi up, no change, 10 services x 2",
-        seconds: m.noop,
-        floor: emptyUp,
-        target: { atMost: 2 },
-      },
-      emptyPreview,
-      {
-        name: "pulumi preview, 50 services x 3 replicas x 3 hosts (hosts not reached)",
-        seconds: m.preview,
-        floor: emptyPreview,
-        target: { atMost: 6 },
-      },
-    );
+    rows.push(bareRow, oneRow, {
+      name: "pulumi up, revision change, 10 services x 2",
+      seconds: m.ten,
+      floor: oneRow,
+      target: { plus: 2 },
+    });
+    if (!ONLY_DEPLOYS)
+      rows.push(
+        emptyUp,
+        {
+          name: "pulumi up, no change, 10 services x 2",
+          seconds: m.noop,
+          floor: emptyUp,
+          target: { atMost: 2 },
+        },
+        emptyPreview,
+        {
+          name: "pulumi preview, 50 services x 3 replicas x 3 hosts (hosts not reached)",
+          seconds: m.preview,
+          floor: emptyPreview,
+          target: { atMost: 6 },
+        },
+      );
   } finally {
     await Promise.all([one.dispose(), ten.dispose(), pv.dispose()]);
     bare.dispose();
