@@ -23,7 +23,7 @@ import { z } from "zod";
 import type { HostEffects, Log } from "./effects";
 import { readJson, removeFile, writeFileAtomic } from "./files";
 import { ownProcesses } from "./proc";
-import { runningHere } from "./serve";
+import { lastStartedHere, runningHere } from "./serve";
 import { type HostStore, LOCKS } from "./store";
 
 /**
@@ -68,6 +68,12 @@ export interface DeployActivity {
   nginxRequests: number;
   /** When each service's newest container record was written: its last `container up` ended. */
   recordsWritten: Map<string, number>;
+  /**
+   * When `conductor serve` in this process last started an nginx request: it
+   * writes its change within ms, never looking "started, not written", and
+   * the changes of one deploy come some ms apart as Pulumi sends them.
+   */
+  nginxRequestStartedHere?: number;
 }
 
 export type BatchEffects = Pick<
@@ -90,6 +96,8 @@ const WAIT_TIMEOUT_MS = 120_000;
 export const SETTLE_MS = 200;
 /** The longest a leader holds its batch back for more (a slow service then gets a reload of its own). */
 export const GATHER_MAX_MS = 10_000;
+/** How long after `conductor serve` started an nginx request the leader still waits for another (see DeployActivity). */
+export const ARRIVAL_MS = 100;
 
 /** Makes `change` through the next batch, leading it if no one else does; throws its error. */
 export async function submitChange(
@@ -180,9 +188,11 @@ async function undo(committer: Committer, mustReload: boolean, log: Log): Promis
 /**
  * Waits while more changes look to be on their way: while a `container up` runs (its service's NginxSite follows it),
  * while an nginx request has started but not yet written its change, and
- * SETTLE_MS past either or past another service's last container record; at
- * most GATHER_MAX_MS. A lone service's change goes at once, and so does a
- * batch with a holds change in it (the supervisor waits for it).
+ * SETTLE_MS past either or past another service's last container record,
+ * and ARRIVAL_MS past the last nginx request `conductor serve` started here;
+ * at most GATHER_MAX_MS. A lone service's change goes at once (ARRIVAL_MS
+ * later through serve), and so does a batch with a holds change in it (the
+ * supervisor waits for it).
  */
 async function gather(queue: BatchQueue, fx: BatchEffects): Promise<void> {
   const started = fx.clock.now();
@@ -200,7 +210,9 @@ async function gather(queue: BatchQueue, fx: BatchEffects): Promise<void> {
     for (const [serviceId, at] of activity.recordsWritten) {
       if (!pendingServices.has(serviceId)) lastBusy = Math.max(lastBusy, Math.min(at, now));
     }
-    if (now - lastBusy >= SETTLE_MS || now - started >= GATHER_MAX_MS) return;
+    const arriving = now - (activity.nginxRequestStartedHere ?? -Infinity) < ARRIVAL_MS;
+    if (now - started >= GATHER_MAX_MS) return;
+    if (!arriving && now - lastBusy >= SETTLE_MS) return;
     await fx.clock.sleep(LEAD_POLL_MS);
   }
 }
@@ -333,6 +345,10 @@ export function deployActivity(store: HostStore, script = process.argv[1]): Depl
   }
   activity.containerUps += runningHere("container up");
   activity.nginxRequests += runningHere("nginx apply") + runningHere("nginx remove");
+  activity.nginxRequestStartedHere = Math.max(
+    lastStartedHere("nginx apply"),
+    lastStartedHere("nginx remove"),
+  );
   for (const [serviceId, at] of recordTimes(store)) activity.recordsWritten.set(serviceId, at);
   return activity;
 }

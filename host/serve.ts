@@ -37,6 +37,13 @@ export function runningHere(subcommand: string): number {
   return running.get(subcommand) ?? 0;
 }
 
+/** When this process last started a request of each subcommand (Date.now()). */
+const lastStarted = new Map<string, number>();
+
+export function lastStartedHere(subcommand: string): number {
+  return lastStarted.get(subcommand) ?? -Infinity;
+}
+
 /** Serves the lines of `input`; resolves once it has ended and every answer is written. */
 export async function serve(
   input: NodeJS.ReadableStream,
@@ -55,6 +62,7 @@ export async function serve(
     const { id, argv, input: stdin } = parsed.data;
     const subcommand = argv.slice(0, 2).join(" ");
     running.set(subcommand, runningHere(subcommand) + 1);
+    lastStarted.set(subcommand, Date.now());
     const done: Promise<void> = runRequest(argv, stdin)
       .catch((err: Error) => ({ code: 1, stdout: "", stderr: `conductor: ${err.message}\n` }))
       .then((exit) => {
