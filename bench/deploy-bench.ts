@@ -12,8 +12,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT, run, TestStack } from "../test/e2e/harness";
-import type { Fleet } from "../test/fleet/fleet";
-import type { FleetStack as FleetStackType } from "../test/fleet/stacks";
+// Static: under esbuild-register a dynamic import() goes to Node's ESM loader,
+// which finds no extensionless "../test/fleet/fleet" (the fleet row never ran).
+import { type Fleet, startFleet } from "../test/fleet/fleet";
+import { FleetStack, type FleetStack as FleetStackType, publish } from "../test/fleet/stacks";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const BOOT_DELAY = process.env.BENCH_BOOT_DELAY ?? "1.5s";
@@ -193,8 +195,6 @@ async function previewOf50x3x3(): Promise<{ stack: TestStack; preview: () => Pro
 
 /** 1 service x 2 on one fleet host and on three, over SSH, the image pulled from the fleet's registry. */
 async function fleetRows(): Promise<Row[]> {
-  const { startFleet } = await import("../test/fleet/fleet");
-  const { FleetStack, publish } = await import("../test/fleet/stacks");
   let fleet: Fleet | undefined;
   const stacks: FleetStackType[] = [];
   try {
