@@ -8,7 +8,7 @@ import type { ListedContainer } from "./docker";
 import { type HostEffects, hostEffects, type Log } from "./effects";
 import { confName } from "./nginx";
 import { LABELS, LOCKS, type ReleaseRecord } from "./store";
-import type { AnswerOf, ReleaseRequest, ServiceRequest } from "../protocol/requests";
+import type { ReleaseRequest, ServiceRequest } from "../protocol/requests";
 
 const DEFAULT_STOP_SECONDS = 30;
 
@@ -32,12 +32,12 @@ export function releaseRecordOf(req: ReleaseRequest): ReleaseRecord {
   };
 }
 
-/** Answers the containers it removed, all of them or it throws: the provider then skips their deletes. */
+/** Stops every other container of the service, or throws: the provider then skips their deletes. */
 export async function releaseApply(
   req: ReleaseRequest,
   log: Log,
   fx: ReleaseEffects = hostEffects(),
-): Promise<AnswerOf<"release apply">> {
+): Promise<void> {
   const keep = new Set(req.containers);
   const strays = (await fx.docker.listContainers(`${LABELS.service}=${req.serviceId}`)).filter(
     (c) => !keep.has(c.name),
@@ -47,7 +47,6 @@ export async function releaseApply(
   await fx.locks.hold(LOCKS.service(req.serviceId), () =>
     Promise.all(strays.map((c) => stopStray(c.name, req.serviceId, log, fx))),
   );
-  return { removed: strays.map((c) => c.name) };
 }
 
 /**

@@ -214,13 +214,6 @@ export const predeployRan = z.strictObject({ output: z.string() });
 /** The answer of commands that only report success. */
 export const done = z.strictObject({});
 
-/**
- * The containers `release apply` stopped and removed (absent from an older
- * host command's answer): the deploy's own deletes of them, which Pulumi runs
- * later in the same `up`, then have nothing left to do.
- */
-export const releaseApplied = z.strictObject({ removed: z.array(containerName).optional() });
-
 const count = z.number().int().min(0);
 
 /** One service on a host as `conductor status` sees it (host/supervise/status.ts). */
@@ -303,7 +296,7 @@ export const HOST_COMMANDS = {
   "container down": { request: containerStopRequest, answer: done },
   "nginx apply": { request: nginxApplyRequest, answer: done },
   "nginx remove": { request: serviceRequest, answer: done },
-  "release apply": { request: releaseRequest, answer: releaseApplied },
+  "release apply": { request: releaseRequest, answer: done },
   "release remove": { request: serviceRequest, answer: done },
   "cron install": { request: cronInstallRequest, answer: cronInstalled },
   "cron remove": { request: serviceRequest, answer: done },
