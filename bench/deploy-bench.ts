@@ -4,21 +4,28 @@
 // (default 1.5s) and drains for BENCH_DRAIN (default 1s) on SIGTERM, like a
 // real web app. Rows and targets: issue 11, README "Benchmark".
 // BENCH_FLEET=1 adds the row on the test fleet (3 hosts over SSH; starting the
-// fleet takes ~15 s, ~2 min more the first time, to build its host image).
+// fleet takes ~15 s, ~2 min more the first time, to build its host image);
+// BENCH_ONLY_FLEET=1 runs that row alone.
 // Not a test: numbers on a shared 2-core machine vary; read them, do not assert them.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT, run, TestStack } from "../test/e2e/harness";
-import type { Fleet } from "../test/fleet/fleet";
-import type { FleetStack as FleetStackType } from "../test/fleet/stacks";
+// Static: under esbuild-register a dynamic import() goes to Node's ESM loader,
+// which finds no extensionless "../test/fleet/fleet" (the fleet row never ran).
+import { type Fleet, startFleet } from "../test/fleet/fleet";
+import { FleetStack, type FleetStack as FleetStackType, publish } from "../test/fleet/stacks";
 import { IMAGE, median, previewOf50x3x3, REVISIONS, services, timed } from "./stacks";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const BOOT_DELAY = process.env.BENCH_BOOT_DELAY ?? "1.5s";
 const DRAIN = process.env.BENCH_DRAIN ?? "1s";
 const WITH_FLEET = process.env.BENCH_FLEET === "1";
+/** BENCH_ONLY_FLEET=1: the fleet rows alone (a short run under the shared machine lock). */
+const ONLY_FLEET = process.env.BENCH_ONLY_FLEET === "1";
+/** BENCH_ONLY_DEPLOYS=1: the bare swap and the revision changes of 1 and 10 services alone. */
+const ONLY_DEPLOYS = process.env.BENCH_ONLY_DEPLOYS === "1";
 const BARE_LISTEN = 18300;
 
 /** A stack of services on this machine (host `local`), revisions swapped at each `change()`. */
@@ -136,8 +143,6 @@ class BareSwap {
 
 /** 1 service x 2 on one fleet host and on three, over SSH, the image pulled from the fleet's registry. */
 async function fleetRows(): Promise<Row[]> {
-  const { startFleet } = await import("../test/fleet/fleet");
-  const { FleetStack, publish } = await import("../test/fleet/stacks");
   let fleet: Fleet | undefined;
   const stacks: FleetStackType[] = [];
   try {
@@ -234,6 +239,7 @@ async function buildImages() {
 
 async function main() {
   await buildImages();
+  if (ONLY_FLEET) return print(await fleetRows());
   const rows: Row[] = [];
   const bare = new BareSwap();
   const empty = await EmptyProject.create();
@@ -257,6 +263,7 @@ async function main() {
       m.bare.push(await bare.swap());
       m.one.push(await one.change());
       m.ten.push(await ten.change());
+      if (ONLY_DEPLOYS) continue;
       m.emptyUp.push(await empty.up());
       m.noop.push(await ten.noop());
       m.emptyPreview.push(await empty.preview());
@@ -277,30 +284,29 @@ async function main() {
       name: "pulumi preview of an empty program",
       seconds: m.emptyPreview,
     };
-    rows.push(
-      bareRow,
-      oneRow,
-      {
-        name: "pulumi up, revision change, 10 services x 2",
-        seconds: m.ten,
-        floor: oneRow,
-        target: { plus: 2 },
-      },
-      emptyUp,
-      {
-        name: "pulumi up, no change, 10 services x 2",
-        seconds: m.noop,
-        floor: emptyUp,
-        target: { atMost: 2 },
-      },
-      emptyPreview,
-      {
-        name: "pulumi preview, 50 services x 3 replicas x 3 hosts (hosts not reached)",
-        seconds: m.preview,
-        floor: emptyPreview,
-        target: { atMost: 6 },
-      },
-    );
+    rows.push(bareRow, oneRow, {
+      name: "pulumi up, revision change, 10 services x 2",
+      seconds: m.ten,
+      floor: oneRow,
+      target: { plus: 2 },
+    });
+    if (!ONLY_DEPLOYS)
+      rows.push(
+        emptyUp,
+        {
+          name: "pulumi up, no change, 10 services x 2",
+          seconds: m.noop,
+          floor: emptyUp,
+          target: { atMost: 2 },
+        },
+        emptyPreview,
+        {
+          name: "pulumi preview, 50 services x 3 replicas x 3 hosts (hosts not reached)",
+          seconds: m.preview,
+          floor: emptyPreview,
+          target: { atMost: 6 },
+        },
+      );
   } finally {
     await Promise.all([one.dispose(), ten.dispose(), pv.dispose()]);
     bare.dispose();

@@ -138,6 +138,10 @@ export const HOST_PROGRAM = defineProgram({
       exclusive: [["once", "background", "restart"]],
     },
     ...deployCommands,
+    serve: {
+      summary: "run many of the deploy's requests at once, one JSON line each on stdin",
+      section: DEPLOY,
+    },
     version: { summary: "the version of this conductor", section: "Other" },
   },
 });
@@ -154,6 +158,7 @@ export type HostCommandLine =
   | { kind: "logs"; options: LogsOptions }
   | { kind: "pause" | "resume"; id: string }
   | { kind: "supervise"; mode: SuperviseMode }
+  | { kind: "serve" }
   | { kind: "version" };
 
 /** Parses the arguments of `conductor`; throws UsageError (exit 2) for what it does not take. */
@@ -186,6 +191,8 @@ export function parseCommandLine(argv: readonly string[]): HostCommandLine {
     }
     case "version":
       return { kind: "version" };
+    case "serve":
+      return { kind: "serve" };
     default:
       return { kind: "request", command: parsed.command };
   }

@@ -44,8 +44,9 @@ describe("container up", () => {
       "lock ports",
       "docker list conductor.port",
       `docker create ${name} ${IMAGE}`,
-      `docker start ${name}`,
+      // The start outside the lock: containers starting together start at once.
       "unlock ports",
+      `docker start ${name}`,
       `docker inspect ${name}`,
       "probe 20000/health",
       `store write container ${name}`,
@@ -101,12 +102,13 @@ describe("container up", () => {
     host.docker.images.add(IMAGE);
     host.docker.add(name, "exited", { "conductor.port": "20123" });
     expect(await up()).toEqual({ name, hostPort: 20123 });
-    expect(host.trace.slice(0, 6)).toEqual([
+    expect(host.trace.slice(0, 7)).toEqual([
       `docker inspect ${name}`,
       `docker remove ${name}`,
       `docker image ${IMAGE}`,
       "lock ports",
       `docker create ${name} ${IMAGE}`,
+      "unlock ports",
       `docker start ${name}`,
     ]);
   });
@@ -315,7 +317,7 @@ describe("container up", () => {
       throw new Error("docker POST /containers/x/start: port is already allocated");
     };
     await expect(up()).rejects.toThrow("port is already allocated");
-    expect(host.trace.slice(-2)).toEqual([`docker remove ${name}`, "unlock ports"]);
+    expect(host.trace.slice(-2)).toEqual([`docker start ${name}`, `docker remove ${name}`]);
     expect(record().status).toBe("missing");
   });
 });

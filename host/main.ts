@@ -16,6 +16,7 @@ import { releaseApply, releaseRemove } from "./release";
 import { runOneOff, UsageError } from "./run";
 import { restartInBackground, startInBackground } from "./supervise/daemon";
 import { supervise } from "./supervise/loop";
+import { type Exit, serve } from "./serve";
 import {
   type AnswerOf,
   checkRequest,
@@ -86,6 +87,28 @@ async function printStatus(json: boolean): Promise<number> {
 
 const log = (line: string) => process.stderr.write(`conductor: ${line}\n`);
 
+/**
+ * One request of `conductor serve`, as its own process would run it
+ * (`conductor <argv>` with `input` on stdin): its exit code, its answer on
+ * stdout, its log and error on stderr.
+ */
+export async function runCaptured(argv: string[], input: string): Promise<Exit> {
+  let stderr = "";
+  const capture = (line: string) => (stderr += `conductor: ${line}\n`);
+  try {
+    const command = parseCommandLine(argv);
+    if (command.kind !== "request")
+      throw new CommandLineError(
+        `conductor serve runs the deploy's requests, not ${argv.join(" ")}`,
+      );
+    const result = await handleRequest(command.command, input, capture);
+    return { code: 0, stdout: `${JSON.stringify(result)}\n`, stderr };
+  } catch (err) {
+    capture(process.env.DEBUG ? ((err as Error).stack ?? "") : (err as Error).message);
+    return { code: exitCodeOf(err), stdout: "", stderr };
+  }
+}
+
 /** Runs the command line (see host/cli.ts); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const command = parseCommandLine(argv);
@@ -100,6 +123,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     case "run":
       return runOneOff(command.options, log);
+    case "serve":
+      // A provider that went away mid-deploy: its answers have no reader (EPIPE).
+      process.stdout.on("error", () => undefined);
+      await serve(process.stdin, (line) => process.stdout.write(line), runCaptured);
+      return 0;
     case "supervise":
       return superviseCommand(command.mode);
     case "status":

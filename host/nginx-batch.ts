@@ -23,6 +23,7 @@ import { z } from "zod";
 import type { HostEffects, Log } from "./effects";
 import { readJson, removeFile, writeFileAtomic } from "./files";
 import { ownProcesses } from "./proc";
+import { lastStartedHere, runningHere } from "./serve";
 import { type HostStore, LOCKS } from "./store";
 
 /**
@@ -67,6 +68,12 @@ export interface DeployActivity {
   nginxRequests: number;
   /** When each service's newest container record was written: its last `container up` ended. */
   recordsWritten: Map<string, number>;
+  /**
+   * When `conductor serve` in this process last started an nginx request: it
+   * writes its change within ms, never looking "started, not written", and
+   * the changes of one deploy come some ms apart as Pulumi sends them.
+   */
+  nginxRequestStartedHere?: number;
 }
 
 export type BatchEffects = Pick<
@@ -89,6 +96,8 @@ const WAIT_TIMEOUT_MS = 120_000;
 export const SETTLE_MS = 200;
 /** The longest a leader holds its batch back for more (a slow service then gets a reload of its own). */
 export const GATHER_MAX_MS = 10_000;
+/** How long after `conductor serve` started an nginx request the leader still waits for another (see DeployActivity). */
+export const ARRIVAL_MS = 100;
 
 /**
  * Makes `change` through the next batch, leading it if no one else does;
@@ -228,9 +237,11 @@ async function undo(committer: Committer, mustReload: boolean, log: Log): Promis
 /**
  * Waits while more changes look to be on their way: while a `container up` runs (its service's NginxSite follows it),
  * while an nginx request has started but not yet written its change, and
- * SETTLE_MS past either or past another service's last container record; at
- * most GATHER_MAX_MS. A lone service's change goes at once. Holds changes
- * are not gathered: `commitHolds` makes those waiting at each look.
+ * SETTLE_MS past either or past another service's last container record,
+ * and ARRIVAL_MS past the last nginx request `conductor serve` started here;
+ * at most GATHER_MAX_MS. A lone service's change goes at once (ARRIVAL_MS
+ * later through serve). Holds changes are not gathered: `commitHolds` makes
+ * those waiting at each look.
  */
 async function gather(
   queue: BatchQueue,
@@ -253,7 +264,9 @@ async function gather(
     for (const [serviceId, at] of activity.recordsWritten) {
       if (!pendingServices.has(serviceId)) lastBusy = Math.max(lastBusy, Math.min(at, now));
     }
-    if (now - lastBusy >= SETTLE_MS || now - started >= GATHER_MAX_MS) return;
+    const arriving = now - (activity.nginxRequestStartedHere ?? -Infinity) < ARRIVAL_MS;
+    if (now - started >= GATHER_MAX_MS) return;
+    if (!arriving && now - lastBusy >= SETTLE_MS) return;
     await fx.clock.sleep(LEAD_POLL_MS);
   }
 }
@@ -374,7 +387,8 @@ class BatchQueue {
 /**
  * The real DeployActivity: conductor processes from /proc (those running this
  * same script, in this pid namespace: a test fleet's hosts are containers on
- * one kernel) and the times of the store's container records.
+ * one kernel), the requests `conductor serve` runs in this process (serve.ts),
+ * and the times of the store's container records.
  */
 export function deployActivity(store: HostStore, script = process.argv[1]): DeployActivity {
   const activity: DeployActivity = { containerUps: 0, nginxRequests: 0, recordsWritten: new Map() };
@@ -384,6 +398,12 @@ export function deployActivity(store: HostStore, script = process.argv[1]): Depl
     if (subcommand === "container up") activity.containerUps++;
     if (subcommand === "nginx apply" || subcommand === "nginx remove") activity.nginxRequests++;
   }
+  activity.containerUps += runningHere("container up");
+  activity.nginxRequests += runningHere("nginx apply") + runningHere("nginx remove");
+  activity.nginxRequestStartedHere = Math.max(
+    lastStartedHere("nginx apply"),
+    lastStartedHere("nginx remove"),
+  );
   for (const [serviceId, at] of recordTimes(store)) activity.recordsWritten.set(serviceId, at);
   return activity;
 }

@@ -11,7 +11,7 @@ import type { ExecResult } from "./exec";
 import { type FakeHost, fakeHost, START } from "./fakes.testutil";
 import { socketLocks } from "./lock";
 import { HOLD_DRAIN_MS, nginxApply, type NginxEffects, nginxHolds, nginxRemove } from "./nginx";
-import { type DeployActivity, GATHER_MAX_MS, SETTLE_MS } from "./nginx-batch";
+import { ARRIVAL_MS, type DeployActivity, GATHER_MAX_MS, SETTLE_MS } from "./nginx-batch";
 import { LOCKS } from "./store";
 
 const ID = "shop_web_production";
@@ -172,6 +172,13 @@ describe("nginx apply, gathering a batch (the fake clock moves only when slept o
     activity = () => ({ ...QUIET, containerUps: host.clock.now - START < 1_000 ? 1 : 0 });
     await apply();
     expect(committedAt).toBe(900 + SETTLE_MS);
+  });
+
+  it(`commits ${ARRIVAL_MS} ms after conductor serve started its last nginx request`, async () => {
+    activity = () => ({ ...QUIET, nginxRequestStartedHere: START + 250 });
+    await apply();
+    // Looks every 100 ms: at 300 it came 50 ms ago, at 400 150 ms ago.
+    expect(committedAt).toBe(400);
   });
 
   it(`commits ${SETTLE_MS} ms after another service's container record was written`, async () => {

@@ -111,6 +111,13 @@ describe("release apply", () => {
     expect(outcome).toBe("done");
   });
 
+  it("fails when a stray cannot be removed: the deploy's own delete of it must then still run", async () => {
+    host.docker.removeContainer = async (name) => {
+      throw new Error(`conflict: cannot remove ${name}`);
+    };
+    await expect(apply()).rejects.toThrow("conflict: cannot remove");
+  });
+
   it("removes each stray's record before stopping it", async () => {
     await apply();
     const name = "shop_web_production-0-old0000000";

@@ -32,6 +32,7 @@ export function releaseRecordOf(req: ReleaseRequest): ReleaseRecord {
   };
 }
 
+/** Stops every other container of the service, or throws: the provider then skips their deletes. */
 export async function releaseApply(
   req: ReleaseRequest,
   log: Log,

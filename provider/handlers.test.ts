@@ -113,6 +113,42 @@ describe("a container", () => {
     expect(request).toStrictEqual({ serviceId: SERVICE_ID, name: NAME, stopTimeoutMs: 30000 });
   });
 
+  it("is deleted without a host command when a release of this deploy did not keep it, on that host only", async () => {
+    const state = (conn: Connection, name: string) => ({
+      ...CONTAINER_INPUTS,
+      connection: conn,
+      name,
+    });
+    const OLD = "shop_web_production-0-old0000000";
+    // The release keeps NAME; the old container of the service is gone with it.
+    await releaseHandler.update(RELEASE, { ...RELEASE, connection: MOVED }, scriptedHost("{}").run);
+    await containerHandler.delete(state(MOVED, OLD), neverRuns);
+    // Another host's container of the same name still gets its command.
+    const other = scriptedHost("{}");
+    await containerHandler.delete(state(APP_1, OLD), other.run);
+    expect(onlyCall(other.calls).argv).toStrictEqual([CONDUCTOR, "container", "down"]);
+    // So does one the release kept (a later delete of it is a real one).
+    const keptOne = scriptedHost("{}");
+    await containerHandler.delete(state(MOVED, NAME), keptOne.run);
+    expect(onlyCall(keptOne.calls).argv).toStrictEqual([CONDUCTOR, "container", "down"]);
+  });
+
+  it("is deleted by `conductor container down` when the release failed", async () => {
+    const failing: RunOnHost = async () => {
+      throw new Error("host app-1: nginx on this host still sends shop_web_production to ...");
+    };
+    const conn: Connection = { ...APP_1, address: "10.0.1.77" };
+    await expect(
+      releaseHandler.update(RELEASE, { ...RELEASE, connection: conn }, failing),
+    ).rejects.toThrow();
+    const host = scriptedHost("{}");
+    await containerHandler.delete(
+      { ...CONTAINER_INPUTS, connection: conn, name: "shop_web_production-0-old0000000" },
+      host.run,
+    );
+    expect(onlyCall(host.calls).argv).toStrictEqual([CONDUCTOR, "container", "down"]);
+  });
+
   it("deletes with the connection an update stored", async () => {
     const created = { ...CONTAINER_INPUTS, name: NAME, hostPort: 20001 };
     const { outs } = await containerHandler.update(

@@ -3,7 +3,7 @@
 import { main } from "@pulumi/pulumi/provider";
 import { engineAddressOf, engineLog } from "./engine-log";
 import { FleetProvider } from "./provider";
-import { runOnHost } from "./transport";
+import { runThroughSessions } from "./transport";
 
 const args = process.argv.slice(2);
-main(new FleetProvider(runOnHost, engineLog(engineAddressOf(args))), args);
+main(new FleetProvider(runThroughSessions, engineLog(engineAddressOf(args))), args);

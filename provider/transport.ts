@@ -13,9 +13,11 @@ import {
   argvOf,
   checkAnswer,
   type HostCommand,
+  isHostCommand,
   type RequestOf,
 } from "../protocol/requests";
 import { CONDUCTOR_BIN } from "../protocol/rules";
+import { HostSession } from "./session";
 
 export class HostCommandError extends Error {}
 
@@ -39,6 +41,75 @@ export async function runOnHost(conn: Connection, argv: string[], input: string)
   if (code !== 0)
     throw new HostCommandError(`host ${conn.host}: ${describeFailure(conn, code, stderr)}`);
   return stdout;
+}
+
+/**
+ * Like runOnHost, but the host command's requests go through one
+ * `conductor serve` per host, started at the first (session.ts): the
+ * provider's way. Any other command (the Agent's scripts, one of which
+ * replaces the conductor binary) first ends the host's server, and ends any
+ * started meanwhile once it is done, so the next request starts the new one.
+ */
+export async function runThroughSessions(
+  conn: Connection,
+  argv: string[],
+  input: string,
+): Promise<string> {
+  if (argv[0] !== CONDUCTOR_BIN || !isHostCommand(argv.slice(1).join(" "))) {
+    endSession(conn);
+    try {
+      return await runOnHost(conn, argv, input);
+    } finally {
+      endSession(conn);
+    }
+  }
+  const session = await sessionOf(conn);
+  const exit = await session.request(argv.slice(1), input);
+  // A host whose conductor predates `serve`: a process per request, as before.
+  if (exit === "unsupported") return runOnHost(conn, argv, input);
+  if (exit.code !== 0)
+    throw new HostCommandError(
+      `host ${conn.host}: ${describeFailure(conn, exit.code, exit.stderr)}`,
+    );
+  return exit.stdout;
+}
+
+/** The `conductor serve` of each host, by how it is reached: its start (an ssh master first), then itself. */
+const sessions = new Map<string, { started: Promise<HostSession>; session?: HostSession }>();
+
+const sessionKey = (conn: Connection) =>
+  conn.local ? "local" : `${conn.user}@${conn.address}:${conn.port}`;
+
+/** The host's server, started unless one is starting or alive; requests that come meanwhile share the start. */
+function sessionOf(conn: Connection): Promise<HostSession> {
+  const key = sessionKey(conn);
+  const current = sessions.get(key);
+  if (current && (!current.session || current.session.alive)) return current.started;
+  const entry: { started: Promise<HostSession>; session?: HostSession } = {
+    started: startSession(conn),
+  };
+  entry.started.then(
+    (s) => (entry.session = s),
+    () => sessions.get(key) === entry && sessions.delete(key),
+  );
+  sessions.set(key, entry);
+  return entry.started;
+}
+
+async function startSession(conn: Connection): Promise<HostSession> {
+  if (!conn.local) await sharedConnection(conn);
+  const [file, args] = hostCommand(conn, [CONDUCTOR_BIN, "serve"]);
+  // process.env as this module sees it: jest gives each test file a copy of its own.
+  return new HostSession(spawn(file, args, { stdio: "pipe", env: process.env }));
+}
+
+function endSession(conn: Connection): void {
+  const key = sessionKey(conn);
+  sessions.get(key)?.started.then(
+    (s) => s.end(),
+    () => undefined,
+  );
+  sessions.delete(key);
 }
 
 /** The check or start of each host's master connection under way, by user@address:port. */

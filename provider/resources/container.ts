@@ -10,6 +10,7 @@ import { conductor, type RunOnHost } from "../transport";
 import { diffWith } from "./diff";
 import { askHost, DRIFT, GONE, hasDrift, withoutDrift } from "./observed";
 import { orDefault, read, connectionOnly, withConnection } from "./read";
+import { removedByRelease } from "./released";
 import type { ResourceHandler } from "./types";
 
 const TYPE = RESOURCE_TYPES.container;
@@ -83,8 +84,10 @@ export const containerHandler: ResourceHandler = {
     };
   },
 
+  // Usually the release of this deploy has already stopped and removed it.
   async delete(state, run) {
     const { connection, ...request } = read(stateToStop, TYPE, "state", state);
+    if (removedByRelease(connection, request.serviceId, request.name)) return;
     await conductor(connection, "container down", request, run);
   },
 };

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { RESOURCE_TYPES } from "../../protocol/names";
 import { releaseRequest, runtimeShape } from "../../protocol/requests";
 import { orDefault, withConnection } from "./read";
+import { releaseApplied } from "./released";
 import { serviceFileHandler } from "./service-file";
 
 const { command, env } = releaseRequest.shape;
@@ -35,6 +36,9 @@ export const releaseHandler = serviceFileHandler({
   ],
   // The record as it is: each field that differs shows as that input's diff
   // (env stays secret), one that cannot be read as drift; `up` rewrites it.
+  // Pulumi's deletes of these, later in this deploy, need not reach the host.
+  applied: (connection, request) =>
+    releaseApplied(connection, request.serviceId, request.containers),
   readCommand: "release read",
   observe({ release, problem }) {
     if (problem !== undefined) return { actual: {}, drift: problem };

@@ -44,6 +44,8 @@ export interface ServiceFile<Apply extends ServiceCommand, Read extends ReadComm
   updateOn: readonly string[];
   /** Outputs to add from apply's answer. */
   outputs?(result: AnswerOf<Apply>): Record<string, unknown>;
+  /** What else the provider does once apply succeeded. */
+  applied?(connection: Connection, request: RequestOf<Apply>): void;
   /** The outputs' keys, which are no inputs: `outputs` adds them. */
   outputKeys?: readonly string[];
   /** What `read`'s answer says, against the stored request and state. */
@@ -70,6 +72,7 @@ export function serviceFileHandler<Apply extends ServiceCommand, Read extends Re
   const apply = async (raw: Record<string, unknown>, run: RunOnHost) => {
     const { connection, request } = parseAs(file.inputs, file.type, "inputs", raw);
     const result = await conductor(connection, file.apply, request, run);
+    file.applied?.(connection, request);
     // Outputs keep the inputs as the engine sent them, so secrets stay wrapped.
     return { id: request.serviceId, outs: { ...raw, ...file.outputs?.(result) } };
   };
