@@ -2,6 +2,7 @@
 // servers standing in for the host command: answers matched by id, a server
 // that does not know `serve` (an older conductor), one that dies mid-request.
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
 import { HostSession } from "./session";
 
 /** A session with a server whose code is `script` (Node.js, reading stdin). */
@@ -49,5 +50,54 @@ describe("HostSession", () => {
       stderr: "Connection to 10.0.1.11 closed by remote host.\n",
     });
     await expect(session.request(["container", "up"], "{}")).resolves.toMatchObject({ code: 255 });
+  });
+});
+
+describe("HostSession's end", () => {
+  /** Exits when its input ends, as conductor serve does. */
+  const UNTIL_EOF = `${ECHO}; process.stdin.on("end", () => process.exit(0));`;
+
+  it("ends itself once nothing waited for the idle time, telling its owner first", async () => {
+    const events: string[] = [];
+    const child = spawn(process.execPath, ["-e", UNTIL_EOF], { stdio: "pipe" });
+    const session = new HostSession(child, {
+      ms: 100,
+      onIdle: (s) => events.push(`idle, alive ${s.alive}`),
+    });
+    child.on("exit", () => events.push("exited"));
+    await session.request(["container", "up"], "150");
+    expect(events).toEqual([]);
+    await new Promise((resolve) => child.on("exit", resolve));
+    expect(events).toEqual(["idle, alive true", "exited"]);
+    expect(session.alive).toBe(false);
+  });
+
+  it("loses its input when the provider is killed, so the server exits without an idle time", async () => {
+    // A provider killed by SIGKILL: nothing of it runs, only the kernel closes its pipes.
+    const provider = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const { spawn } = require("child_process");
+         const a = spawn(process.execPath, ["-e", ${JSON.stringify(UNTIL_EOF)}], { stdio: "pipe" });
+         const b = spawn(process.execPath, ["-e", ${JSON.stringify(UNTIL_EOF)}], { stdio: "pipe" });
+         console.log(a.pid + " " + b.pid); setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const pids = await new Promise<number[]>((resolve) =>
+      provider.stdout.once("data", (d: Buffer) => resolve(String(d).trim().split(" ").map(Number))),
+    );
+    provider.kill("SIGKILL");
+    // Gone, or a zombie nobody reaped yet (whoever adopted it): it ran to its end.
+    const gone = (pid: number) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].startsWith("Z");
+      } catch {
+        return true;
+      }
+    };
+    for (let i = 0; i < 100 && !pids.every(gone); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(pids.map(gone)).toEqual([true, true]);
   });
 });

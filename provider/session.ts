@@ -12,6 +12,17 @@ export interface Exit {
   stderr: string;
 }
 
+/**
+ * How long a server with no request waiting lives on before it ends itself.
+ * Requests of one deploy to a host come seconds apart at most (a health wait
+ * or a drain runs inside a request, so it keeps the server busy), and a start
+ * costs ~0.2 s of CPU or one ssh session, so 30 s loses nothing to restarts;
+ * and it bounds how long a server outlives a provider that nobody ends, e.g.
+ * one orphaned by a SIGKILLed `pulumi up` (plugins run in their own process
+ * group, so they outlive the CLI): 30 s, then the ssh master's ControlPersist.
+ */
+export const IDLE_MS = 30_000;
+
 /** The longest tail of the server's own stderr kept for the errors of requests it leaves unanswered. */
 const STDERR_KEPT = 64 * 1024;
 
@@ -21,8 +32,17 @@ export class HostSession {
   private stderr = "";
   private answered = false;
   private closed?: { code: number | null };
+  private ended = false;
+  private idleTimer?: NodeJS.Timeout;
 
-  constructor(private readonly child: ChildProcess) {
+  /**
+   * `onIdle` runs just before the server ends itself for idleness, so that
+   * whoever hands out this session stops doing so before its input closes.
+   */
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly idle: { ms?: number; onIdle?: (session: HostSession) => void } = {},
+  ) {
     readline.createInterface({ input: child.stdout!, crlfDelay: Infinity }).on("line", (line) => {
       const answer = parseAnswer(line);
       const resolve = answer && this.waiting.get(answer.id);
@@ -52,6 +72,7 @@ export class HostSession {
    */
   request(argv: string[], input: string): Promise<Exit | "unsupported"> {
     if (this.closed) return Promise.resolve(this.unanswered());
+    if (this.ended) throw new Error("a request to a conductor serve that was ended");
     const id = this.nextId++;
     const answer = new Promise<Exit | "unsupported">((resolve) => this.waiting.set(id, resolve));
     this.child.stdin!.write(`${JSON.stringify({ id, argv, input })}\n`);
@@ -59,12 +80,15 @@ export class HostSession {
     return answer;
   }
 
+  /** Takes requests: neither exited nor ended. */
   get alive(): boolean {
-    return !this.closed;
+    return !this.closed && !this.ended;
   }
 
   /** No more requests: it finishes those it has, answers them, and exits. */
   end(): void {
+    this.ended = true;
+    clearTimeout(this.idleTimer);
     this.child.stdin!.end();
   }
 
@@ -88,6 +112,7 @@ export class HostSession {
 
   /** Keeps this process alive while requests wait, and only then: an idle server must not hold it. */
   private busy() {
+    clearTimeout(this.idleTimer);
     this.child.ref();
     (this.child.stdout as unknown as { ref?: () => void }).ref?.();
     (this.child.stderr as unknown as { ref?: () => void }).ref?.();
@@ -95,6 +120,15 @@ export class HostSession {
 
   private idleUnlessWaiting() {
     if (this.waiting.size > 0) return;
+    clearTimeout(this.idleTimer);
+    if (this.alive) {
+      this.idleTimer = setTimeout(() => {
+        this.idle.onIdle?.(this);
+        this.end();
+      }, this.idle.ms ?? IDLE_MS);
+      // Idle, it must not keep the provider's process alive either.
+      this.idleTimer.unref();
+    }
     this.child.unref();
     (this.child.stdout as unknown as { unref?: () => void }).unref?.();
     (this.child.stderr as unknown as { unref?: () => void }).unref?.();

@@ -6,7 +6,18 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Connection } from "../protocol/connection";
 import { shellJoin } from "../protocol/quote";
-import { describeFailure, HostCommandError, hostCommand, runOnHost, sshArgs } from "./transport";
+import { type ChildProcess, spawn } from "node:child_process";
+import { CONDUCTOR_BIN } from "../protocol/rules";
+import {
+  describeFailure,
+  HostCommandError,
+  hostCommand,
+  runOnHost,
+  type RunOnHost,
+  sessionTransport,
+  sshArgs,
+  type StartServe,
+} from "./transport";
 
 const KEY =
   "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----";
@@ -415,5 +426,88 @@ describe("runOnHost over ssh, with a fake ssh", () => {
     const before = fs.readFileSync(path.join(dir, "argv"), "utf8");
     await runOnHost(LOCAL, ["true"], "");
     expect(fs.readFileSync(path.join(dir, "argv"), "utf8")).toBe(before);
+  });
+});
+
+describe("runThroughSessions (sessionTransport)", () => {
+  /** A stand-in `conductor serve`: answers each request with its argv, or runs `script`. */
+  const ECHO_SERVE = `require("readline").createInterface({ input: process.stdin }).on("line", (l) => {
+    const r = JSON.parse(l);
+    process.stdout.write(JSON.stringify({ id: r.id, code: 0, stdout: r.argv.join(" ") + " " + process.pid + "\\n", stderr: "" }) + "\\n");
+  });`;
+  const UP = [CONDUCTOR_BIN, "container", "up"];
+
+  function transport(script = ECHO_SERVE, idleMs?: number) {
+    const started: ChildProcess[] = [];
+    const ranAlone: string[][] = [];
+    const start: StartServe = async () => {
+      const child = spawn(process.execPath, ["-e", script], { stdio: "pipe" });
+      started.push(child);
+      return child;
+    };
+    const runOne: RunOnHost = async (_conn, argv) => {
+      ranAlone.push(argv);
+      return `alone ${argv.join(" ")}\n`;
+    };
+    const run = sessionTransport(start, runOne, idleMs);
+    const exited = (child: ChildProcess) =>
+      new Promise((resolve) =>
+        child.exitCode !== null ? resolve(child.exitCode) : child.on("exit", resolve),
+      );
+    return { run, started, ranAlone, exited };
+  }
+
+  it("starts one server for requests that come together and answers each", async () => {
+    const t = transport();
+    const answers = await Promise.all([1, 2, 3].map(() => t.run(LOCAL, UP, "{}")));
+    expect(t.started).toHaveLength(1);
+    const pid = t.started[0].pid;
+    expect(answers).toEqual([1, 2, 3].map(() => `container up ${pid}\n`));
+    await t.run(LOCAL, ["/bin/true"], "");
+    await t.exited(t.started[0]);
+  });
+
+  it("starts a new server once the last has died", async () => {
+    const t = transport(
+      `${ECHO_SERVE}; process.stdin.once("data", () => setTimeout(() => process.exit(0), 50));`,
+    );
+    await t.run(LOCAL, UP, "{}");
+    await t.exited(t.started[0]);
+    await expect(t.run(LOCAL, UP, "{}")).resolves.toBe(`container up ${t.started[1].pid}\n`);
+    expect(t.started).toHaveLength(2);
+    await t.run(LOCAL, ["/bin/true"], "");
+  });
+
+  it("ends the server before and after an Agent's script, so the next request runs a new one", async () => {
+    const t = transport();
+    await t.run(LOCAL, UP, "{}");
+    await expect(t.run(LOCAL, ["/bin/sh", "-c", "install"], "")).resolves.toBe(
+      "alone /bin/sh -c install\n",
+    );
+    await t.exited(t.started[0]);
+    await expect(t.run(LOCAL, UP, "{}")).resolves.toBe(`container up ${t.started[1].pid}\n`);
+    await t.run(LOCAL, ["/bin/true"], "");
+    await t.exited(t.started[1]);
+  });
+
+  it("runs a process per request on a host whose conductor has no serve, starting serve no more until an Agent's script", async () => {
+    const t = transport(
+      `process.stderr.write("conductor: unknown command serve\\n"); process.exit(2)`,
+    );
+    await expect(t.run(LOCAL, UP, "{}")).resolves.toBe(`alone ${UP.join(" ")}\n`);
+    await expect(t.run(LOCAL, UP, "{}")).resolves.toBe(`alone ${UP.join(" ")}\n`);
+    expect(t.started).toHaveLength(1);
+    await t.run(LOCAL, ["/bin/true"], "");
+    await t.run(LOCAL, UP, "{}");
+    expect(t.started).toHaveLength(2);
+    expect(t.ranAlone).toHaveLength(4);
+  });
+
+  it("ends an idle server and starts a new one for the next request", async () => {
+    const t = transport(ECHO_SERVE, 100);
+    await t.run(LOCAL, UP, "{}");
+    await t.exited(t.started[0]);
+    await expect(t.run(LOCAL, UP, "{}")).resolves.toBe(`container up ${t.started[1].pid}\n`);
+    await t.run(LOCAL, ["/bin/true"], "");
   });
 });

@@ -1,7 +1,7 @@
 // Runs the `conductor` host command on a host: directly for the local host,
 // through the OpenSSH client for the others. Requests travel on stdin, so no
 // value from config is ever part of a command line.
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -50,67 +50,92 @@ export async function runOnHost(conn: Connection, argv: string[], input: string)
  * replaces the conductor binary) first ends the host's server, and ends any
  * started meanwhile once it is done, so the next request starts the new one.
  */
-export async function runThroughSessions(
-  conn: Connection,
-  argv: string[],
-  input: string,
-): Promise<string> {
-  if (argv[0] !== CONDUCTOR_BIN || !isHostCommand(argv.slice(1).join(" "))) {
-    endSession(conn);
-    try {
-      return await runOnHost(conn, argv, input);
-    } finally {
-      endSession(conn);
-    }
-  }
-  const session = await sessionOf(conn);
-  const exit = await session.request(argv.slice(1), input);
-  // A host whose conductor predates `serve`: a process per request, as before.
-  if (exit === "unsupported") return runOnHost(conn, argv, input);
-  if (exit.code !== 0)
-    throw new HostCommandError(
-      `host ${conn.host}: ${describeFailure(conn, exit.code, exit.stderr)}`,
-    );
-  return exit.stdout;
-}
+export const runThroughSessions: RunOnHost = sessionTransport(startServe, runOnHost);
 
-/** The `conductor serve` of each host, by how it is reached: its start (an ssh master first), then itself. */
-const sessions = new Map<string, { started: Promise<HostSession>; session?: HostSession }>();
+/** Starts `conductor serve` on the host (after its ssh master): the server's process. */
+export type StartServe = (conn: Connection) => Promise<ChildProcess>;
 
-const sessionKey = (conn: Connection) =>
-  conn.local ? "local" : `${conn.user}@${conn.address}:${conn.port}`;
-
-/** The host's server, started unless one is starting or alive; requests that come meanwhile share the start. */
-function sessionOf(conn: Connection): Promise<HostSession> {
-  const key = sessionKey(conn);
-  const current = sessions.get(key);
-  if (current && (!current.session || current.session.alive)) return current.started;
-  const entry: { started: Promise<HostSession>; session?: HostSession } = {
-    started: startSession(conn),
-  };
-  entry.started.then(
-    (s) => (entry.session = s),
-    () => sessions.get(key) === entry && sessions.delete(key),
-  );
-  sessions.set(key, entry);
-  return entry.started;
-}
-
-async function startSession(conn: Connection): Promise<HostSession> {
+async function startServe(conn: Connection): Promise<ChildProcess> {
   if (!conn.local) await sharedConnection(conn);
   const [file, args] = hostCommand(conn, [CONDUCTOR_BIN, "serve"]);
   // process.env as this module sees it: jest gives each test file a copy of its own.
-  return new HostSession(spawn(file, args, { stdio: "pipe", env: process.env }));
+  return spawn(file, args, { stdio: "pipe", env: process.env });
 }
 
-function endSession(conn: Connection): void {
-  const key = sessionKey(conn);
-  sessions.get(key)?.started.then(
-    (s) => s.end(),
-    () => undefined,
-  );
-  sessions.delete(key);
+/**
+ * runThroughSessions with its parts given: how a host's server starts, how a
+ * command runs as a process of its own, how long an idle server lives.
+ */
+export function sessionTransport(start: StartServe, runOne: RunOnHost, idleMs?: number): RunOnHost {
+  /** The `conductor serve` of each host, by how it is reached: its start (an ssh master first), then itself. */
+  const sessions = new Map<string, { started: Promise<HostSession>; session?: HostSession }>();
+  /**
+   * Hosts whose conductor has no `serve`: their requests go to a process each
+   * at once, not to a doomed start first, until an Agent's script (which may
+   * install a newer conductor) ends the host's session.
+   */
+  const unsupported = new Set<string>();
+
+  /** The host's server, started unless one is starting or alive; requests that come meanwhile share the start. */
+  function sessionOf(conn: Connection): Promise<HostSession> {
+    const key = sessionKey(conn);
+    const current = sessions.get(key);
+    if (current && (!current.session || current.session.alive)) return current.started;
+    const entry: { started: Promise<HostSession>; session?: HostSession } = {
+      started: start(conn).then(
+        (child) =>
+          new HostSession(child, {
+            ms: idleMs,
+            // Out of the map first: no request may be written to a server whose input closes.
+            onIdle: () => sessions.get(key) === entry && sessions.delete(key),
+          }),
+      ),
+    };
+    entry.started.then(
+      (s) => (entry.session = s),
+      () => sessions.get(key) === entry && sessions.delete(key),
+    );
+    sessions.set(key, entry);
+    return entry.started;
+  }
+
+  function endSession(conn: Connection): void {
+    const key = sessionKey(conn);
+    unsupported.delete(key);
+    sessions.get(key)?.started.then(
+      (s) => s.end(),
+      () => undefined,
+    );
+    sessions.delete(key);
+  }
+
+  return async (conn, argv, input) => {
+    if (argv[0] !== CONDUCTOR_BIN || !isHostCommand(argv.slice(1).join(" "))) {
+      endSession(conn);
+      try {
+        return await runOne(conn, argv, input);
+      } finally {
+        endSession(conn);
+      }
+    }
+    if (unsupported.has(sessionKey(conn))) return runOne(conn, argv, input);
+    const session = await sessionOf(conn);
+    const exit = await session.request(argv.slice(1), input);
+    // A host whose conductor predates `serve`: a process per request, as before.
+    if (exit === "unsupported") {
+      unsupported.add(sessionKey(conn));
+      return runOne(conn, argv, input);
+    }
+    if (exit.code !== 0)
+      throw new HostCommandError(
+        `host ${conn.host}: ${describeFailure(conn, exit.code, exit.stderr)}`,
+      );
+    return exit.stdout;
+  };
 }
+
+const sessionKey = (conn: Connection) =>
+  conn.local ? "local" : `${conn.user}@${conn.address}:${conn.port}`;
 
 /** The check or start of each host's master connection under way, by user@address:port. */
 const masters = new Map<string, Promise<void>>();
