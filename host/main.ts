@@ -126,8 +126,8 @@ export async function main(argv: string[]): Promise<number> {
     case "serve":
       // A provider that went away mid-deploy: its answers have no reader (EPIPE).
       process.stdout.on("error", () => undefined);
-      await serve(process.stdin, (line) => process.stdout.write(line), runCaptured);
-      return 0;
+      onCrash(process, (line) => process.stderr.write(line), process.exit);
+      return serve(process.stdin, (line) => process.stdout.write(line), runCaptured);
     case "supervise":
       return superviseCommand(command.mode);
     case "status":
@@ -144,6 +144,42 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${VERSION}\n`);
       return 0;
   }
+}
+
+/**
+ * What `conductor serve` does with an error that nothing caught, written for a
+ * process per request, where it ended one request; here every request in
+ * flight shares the process. A rejection nobody handled is a promise nobody
+ * awaited, so no request waits for it: logged, and serving goes on. A thrown
+ * exception left some callback half done and its request perhaps never to
+ * finish, and Node.js holds the process unsafe to go on with
+ * (nodejs.org/api/process.html, "Warning: Using 'uncaughtException'
+ * correctly"): serve exits, saying so, and the provider fails every request it
+ * has not answered with that message. Neither log has the error's message,
+ * which may quote a request (a secret in its input); the type and the stack's
+ * frames say where.
+ */
+export function onCrash(
+  proc: NodeJS.EventEmitter,
+  writeError: (line: string) => void,
+  exit: (code: number) => void,
+): void {
+  proc.on("unhandledRejection", (reason: unknown) =>
+    writeError(`conductor: serve: a rejection nothing handled, serving on: ${whereOf(reason)}\n`),
+  );
+  proc.on("uncaughtException", (err: unknown) => {
+    writeError(
+      `conductor: serve: crashed on an exception nothing caught, the requests it was running unfinished; check the host (conductor status) and deploy again: ${whereOf(err)}\n`,
+    );
+    exit(1);
+  });
+}
+
+/** An error's type and the frames of its stack, never its message. */
+function whereOf(err: unknown): string {
+  if (!(err instanceof Error)) return typeof err;
+  const frames = (err.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l));
+  return [err.constructor.name, ...frames].join("\n");
 }
 
 /** Usage errors, from the command line or a `run` of what is not deployed, exit 2. */

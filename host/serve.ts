@@ -44,20 +44,47 @@ export function lastStartedHere(subcommand: string): number {
   return lastStarted.get(subcommand) ?? -Infinity;
 }
 
-/** Serves the lines of `input`; resolves once it has ended and every answer is written. */
+/**
+ * A request line this serve cannot read, most likely from a provider newer
+ * than the host's conductor (each stack's Agent installs its own). Nothing of
+ * the line is ever repeated: its input may hold a secret, and the provider
+ * shows serve's stderr in its errors.
+ */
+export const UNREADABLE_REQUEST =
+  "conductor: serve: a request this conductor cannot read (a provider newer than the host's conductor?); install this stack's conductor on the host (the Agent does it at its next run)\n";
+
+/** Ends serve after a line without a readable id: who it came from cannot be answered. */
+export const UNREADABLE_LINE =
+  "conductor: serve: a line on its input that is not a request with an id; it reads no more, finishes the requests it has, and exits 1\n";
+
+/**
+ * Serves the lines of `input`; resolves once it has ended and every answer is
+ * written: to 0, or to 1 after a line without an id (the provider's requests
+ * that are then never answered fail as serve exits, rather than wait).
+ */
 export async function serve(
   input: NodeJS.ReadableStream,
   write: (line: string) => void,
   runRequest: RunRequest,
-): Promise<void> {
+  writeError: (line: string) => void = (line) => process.stderr.write(line),
+): Promise<number> {
   const inFlight = new Set<Promise<void>>();
-  for await (const line of readline.createInterface({ input, crlfDelay: Infinity })) {
+  const lines = readline.createInterface({ input, crlfDelay: Infinity });
+  let code = 0;
+  for await (const line of lines) {
     if (!line.trim()) continue;
-    const parsed = requestLine.safeParse(safeJson(line));
+    const json = safeJson(line);
+    const parsed = requestLine.safeParse(json);
     if (!parsed.success) {
-      // Without an id nobody can be answered: say so where the provider reads errors.
-      process.stderr.write(`conductor: serve: not a request line: ${line.slice(0, 200)}\n`);
-      continue;
+      const id = idOf(json);
+      if (id !== undefined) {
+        write(`${JSON.stringify({ id, code: 2, stdout: "", stderr: UNREADABLE_REQUEST })}\n`);
+        continue;
+      }
+      writeError(UNREADABLE_LINE);
+      code = 1;
+      lines.close();
+      break;
     }
     const { id, argv, input: stdin } = parsed.data;
     const subcommand = argv.slice(0, 2).join(" ");
@@ -73,6 +100,13 @@ export async function serve(
     inFlight.add(done);
   }
   await Promise.all(inFlight);
+  return code;
+}
+
+/** The id of a request line that is otherwise unreadable, if it has one. */
+function idOf(json: unknown): number | undefined {
+  const id = z.object({ id: z.number().int() }).safeParse(json);
+  return id.success ? id.data.id : undefined;
 }
 
 function safeJson(line: string): unknown {
