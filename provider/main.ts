@@ -2,8 +2,10 @@
 // serializer (and TypeScript with it), about 0.4 s of every deploy.
 import { main } from "@pulumi/pulumi/provider";
 import { engineAddressOf, engineLog } from "./engine-log";
+import { exitWhenOrphaned } from "./orphan";
 import { FleetProvider } from "./provider";
 import { runThroughSessions } from "./transport";
 
 const args = process.argv.slice(2);
+exitWhenOrphaned();
 main(new FleetProvider(runThroughSessions, engineLog(engineAddressOf(args))), args);
