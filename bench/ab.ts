@@ -6,35 +6,10 @@
 //   AB_BASE=/tmp/base AB_RUNS=3 flock /tmp/conductor-machine.lock node -r esbuild-register bench/ab.ts
 import * as fs from "node:fs";
 import { PROJECT_ROOT, run, TestStack } from "../test/e2e/harness";
+import { localConfig, REVISIONS } from "./stacks";
 
 const BASE = process.env.AB_BASE!;
 const RUNS = Number(process.env.AB_RUNS ?? 3);
-const REVISIONS = ["bed1a01", "bed1b02"];
-
-function config(app: string, revision: string, listenBase: number) {
-  const services = Object.fromEntries(
-    Array.from({ length: 10 }, (_, i) => [
-      `web${i}`,
-      {
-        image: "conductor-hello",
-        revision,
-        hosts: ["local"],
-        replicas: 2,
-        http: {
-          port: 8080,
-          healthCheck: { path: "/health", timeout: "1s", interval: "100ms", deadline: "30s" },
-          nginx: { listen: listenBase + i, serverName: "localhost" },
-        },
-        stopTimeout: "10s",
-      },
-    ]),
-  );
-  return {
-    "conductor:app": app,
-    "conductor:hosts": { local: { address: "local" } },
-    "conductor:services": services,
-  };
-}
 
 async function up(stack: TestStack, cwd: string): Promise<number> {
   const started = Date.now();
@@ -74,12 +49,12 @@ async function main() {
   ];
   try {
     for (const s of sides) {
-      await s.stack.writeConfig(config(s.stack.name, REVISIONS[0], s.listen));
+      await s.stack.writeConfig(localConfig(s.stack.name, 10, 2, REVISIONS[0], s.listen));
       await up(s.stack, s.cwd);
     }
     for (let i = 1; i <= RUNS; i++) {
       for (const s of i % 2 ? sides : [...sides].reverse()) {
-        await s.stack.writeConfig(config(s.stack.name, REVISIONS[i % 2], s.listen));
+        await s.stack.writeConfig(localConfig(s.stack.name, 10, 2, REVISIONS[i % 2], s.listen));
         const t = await up(s.stack, s.cwd);
         s.times.push(t);
         console.log(`${s.name} run ${i}: ${t.toFixed(2)} s (load ${load()})`);

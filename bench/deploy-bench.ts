@@ -16,7 +16,15 @@ import { PROJECT_ROOT, run, TestStack } from "../test/e2e/harness";
 // which finds no extensionless "../test/fleet/fleet" (the fleet row never ran).
 import { type Fleet, startFleet } from "../test/fleet/fleet";
 import { FleetStack, type FleetStack as FleetStackType, publish } from "../test/fleet/stacks";
-import { IMAGE, median, previewOf50x3x3, REVISIONS, services, timed } from "./stacks";
+import {
+  buildBenchImages,
+  IMAGE,
+  localConfig,
+  median,
+  previewOf50x3x3,
+  REVISIONS,
+  timed,
+} from "./stacks";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const BOOT_DELAY = process.env.BENCH_BOOT_DELAY ?? "1.5s";
@@ -45,17 +53,9 @@ class LocalBench {
   }
 
   private write() {
-    return this.stack.writeConfig({
-      "conductor:app": this.stack.name,
-      "conductor:hosts": { local: { address: "local" } },
-      "conductor:services": services(
-        this.count,
-        2,
-        ["local"],
-        REVISIONS[this.revision % 2],
-        this.listenBase,
-      ),
-    });
+    return this.stack.writeConfig(
+      localConfig(this.stack.name, this.count, 2, REVISIONS[this.revision % 2], this.listenBase),
+    );
   }
 
   async change(): Promise<number> {
@@ -226,19 +226,8 @@ function print(rows: Row[]) {
   }
 }
 
-async function buildImages() {
-  for (const revision of REVISIONS) {
-    const result = await run(
-      "bash",
-      ["examples/hello/build.sh", revision, "--boot-delay", BOOT_DELAY, "--drain", DRAIN],
-      { cwd: PROJECT_ROOT },
-    );
-    if (result.code !== 0) throw new Error(`building the example failed:\n${result.output}`);
-  }
-}
-
 async function main() {
-  await buildImages();
+  await buildBenchImages(BOOT_DELAY, DRAIN);
   if (ONLY_FLEET) return print(await fleetRows());
   const rows: Row[] = [];
   const bare = new BareSwap();

@@ -45,6 +45,33 @@ export function services(
   );
 }
 
+/** A whole stack config: `count` services x `replicas` on this machine's Docker and nginx. */
+export function localConfig(
+  app: string,
+  count: number,
+  replicas: number,
+  revision: string,
+  listenBase: number,
+) {
+  return {
+    "conductor:app": app,
+    "conductor:hosts": { local: { address: "local" } },
+    "conductor:services": services(count, replicas, ["local"], revision, listenBase),
+  };
+}
+
+/** Builds the example at each of REVISIONS with the given boot delay and drain ("1.5s", "1s"). */
+export async function buildBenchImages(bootDelay: string, drain: string): Promise<void> {
+  for (const revision of REVISIONS) {
+    const result = await run(
+      "bash",
+      ["examples/hello/build.sh", revision, "--boot-delay", bootDelay, "--drain", drain],
+      { cwd: PROJECT_ROOT },
+    );
+    if (result.code !== 0) throw new Error(`building the example failed:\n${result.output}`);
+  }
+}
+
 /** One timed `pulumi preview`: its wall-clock seconds, and the CPU seconds of it and every process it waited for. */
 export interface PreviewTime {
   seconds: number;

@@ -11,8 +11,9 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PROJECT_ROOT, run, TestStack } from "../test/e2e/harness";
+import { PROJECT_ROOT, TestStack } from "../test/e2e/harness";
 import { isDeployCommand, type Observation, observe } from "./observe";
+import { buildBenchImages, localConfig, REVISIONS } from "./stacks";
 
 const SERVICES = Number(process.env.TIMELINE_SERVICES ?? 10);
 const REPLICAS = Number(process.env.TIMELINE_REPLICAS ?? 2);
@@ -20,34 +21,7 @@ const CHANGES = Number(process.env.TIMELINE_CHANGES ?? 1);
 const UP_ARGS = (process.env.TIMELINE_UP_ARGS ?? "").split(" ").filter(Boolean);
 const BOOT_DELAY = process.env.BENCH_BOOT_DELAY ?? "1.5s";
 const DRAIN = process.env.BENCH_DRAIN ?? "1s";
-/** The bench's own tags (bench/deploy-bench.ts builds the same). */
-const REVISIONS = ["bed1a01", "bed1b02"];
 const LISTEN_BASE = 18400;
-
-function config(name: string, revision: string) {
-  const services = Object.fromEntries(
-    Array.from({ length: SERVICES }, (_, i) => [
-      `web${i}`,
-      {
-        image: "conductor-hello",
-        revision,
-        hosts: ["local"],
-        replicas: REPLICAS,
-        http: {
-          port: 8080,
-          healthCheck: { path: "/health", timeout: "1s", interval: "100ms", deadline: "30s" },
-          nginx: { listen: LISTEN_BASE + i, serverName: "localhost" },
-        },
-        stopTimeout: "10s",
-      },
-    ]),
-  );
-  return {
-    "conductor:app": name,
-    "conductor:hosts": { local: { address: "local" } },
-    "conductor:services": services,
-  };
-}
 
 const f2 = (x: number) => x.toFixed(2);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -236,25 +210,16 @@ function upWithEvents(stack: TestStack, file: string): Promise<void> {
   });
 }
 
-async function buildImages() {
-  for (const revision of REVISIONS) {
-    const result = await run(
-      "bash",
-      ["examples/hello/build.sh", revision, "--boot-delay", BOOT_DELAY, "--drain", DRAIN],
-      { cwd: PROJECT_ROOT },
-    );
-    if (result.code !== 0) throw new Error(`building the example failed:\n${result.output}`);
-  }
-}
-
 async function main() {
-  await buildImages();
+  await buildBenchImages(BOOT_DELAY, DRAIN);
   const stack = await TestStack.create("timeline");
   try {
-    await stack.writeConfig(config("timeline", REVISIONS[0]));
+    await stack.writeConfig(localConfig("timeline", SERVICES, REPLICAS, REVISIONS[0], LISTEN_BASE));
     await stack.upOk();
     for (let i = 1; i <= CHANGES; i++) {
-      await stack.writeConfig(config("timeline", REVISIONS[i % 2]));
+      await stack.writeConfig(
+        localConfig("timeline", SERVICES, REPLICAS, REVISIONS[i % 2], LISTEN_BASE),
+      );
       const eventLog = path.join(stack.dir, `events-${i}.jsonl`);
       const since = Date.now() / 1000;
       const o = await observe(eventLog, () => upWithEvents(stack, eventLog));
