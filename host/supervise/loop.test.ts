@@ -377,30 +377,33 @@ describe("conductor supervise", () => {
   });
 });
 
+/**
+ * Runs the supervisor until `endMs` after START, calling `at(ms)` before
+ * each of its 100 ms sleeps (the fake clock moves only when slept on).
+ */
+async function superviseUntil(endMs: number, at: (ms: number) => void = () => undefined) {
+  const sleep = host.fx.clock.sleep;
+  host.fx.clock.sleep = async (ms) => {
+    const t = host.clock.now - START;
+    at(t);
+    if (t >= endMs) host.processes.signalHandlers.get("SIGTERM")?.("SIGTERM");
+    return sleep(ms);
+  };
+  expect(await supervise(false, host.logLine, host.fx)).toBe(0);
+}
+
+/** `f`, run the first time the returned function is called only. */
+const once = (f: () => void) => {
+  let done = false;
+  return () => void (!done && (done = true) && f());
+};
+
 describe("conductor supervise between passes", () => {
-  /**
-   * Runs the supervisor until `endMs` after START, calling `at(ms)` before
-   * each of its 100 ms sleeps (the fake clock moves only when slept on).
-   */
-  async function superviseUntil(endMs: number, at: (ms: number) => void = () => undefined) {
-    const sleep = host.fx.clock.sleep;
-    host.fx.clock.sleep = async (ms) => {
-      const t = host.clock.now - START;
-      at(t);
-      if (t >= endMs) host.processes.signalHandlers.get("SIGTERM")?.("SIGTERM");
-      return sleep(ms);
-    };
-    expect(await supervise(false, host.logLine, host.fx)).toBe(0);
-  }
   /** When W0 was started, ms after START. */
   const startsOfW0 = () => {
     const starts: number[] = [];
     host.docker.onStart = (c) => void (c.name === W0 && starts.push(host.clock.now - START));
     return starts;
-  };
-  const once = (f: () => void) => {
-    let done = false;
-    return () => void (!done && (done = true) && f());
   };
   const kill = (name: string) => {
     host.docker.exit(name, 137);
@@ -562,20 +565,6 @@ describe("holds: a replica being repaired is out of nginx until it answers its h
     };
   });
 
-  async function superviseUntil(endMs: number, at: (ms: number) => void = () => undefined) {
-    const sleep = host.fx.clock.sleep;
-    host.fx.clock.sleep = async (ms) => {
-      const t = host.clock.now - START;
-      at(t);
-      if (t >= endMs) host.processes.signalHandlers.get("SIGTERM")?.("SIGTERM");
-      return sleep(ms);
-    };
-    expect(await supervise(false, host.logLine, host.fx)).toBe(0);
-  }
-  const once = (f: () => void) => {
-    let done = false;
-    return () => void (!done && (done = true) && f());
-  };
   /** Docker's order for `docker kill`: kill, then the container dies. */
   const dockerKill = (name: string) => {
     host.docker.emit(name, "kill", { signal: "9" });
