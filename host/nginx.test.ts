@@ -34,6 +34,17 @@ beforeEach(() => {
 });
 afterEach(() => host.cleanup());
 
+/** A new generation of nginx workers after each reload, however many there are. */
+function newWorkersAtEachReload() {
+  let generation = 1;
+  const exec = fx.exec;
+  fx.exec = async (program, args) => {
+    if (args[0] === "-s") generation++;
+    return exec(program, args);
+  };
+  fx.nginxWorkers = () => ({ running: [generation], draining: 0 });
+}
+
 const confFile = (id: string) => host.fx.nginxConfDir.path(`conductor-${id}.conf`);
 const execs = () => host.trace.filter((t) => t.startsWith("exec "));
 const apply = (config = CONFIG, id = ID) => nginxApply({ serviceId: id, config }, host.logLine, fx);
@@ -219,14 +230,7 @@ describe("nginx apply, several services at once", () => {
     fx.clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
     // A deploy under way (a `container up` running) until all three have asked.
     activity = () => ({ ...QUIET, containerUps: pending() < IDS.length ? 1 : 0 });
-    // A new generation of workers after each reload, however many there are.
-    let generation = 1;
-    const exec = fx.exec;
-    fx.exec = async (program, args) => {
-      if (args[0] === "-s") generation++;
-      return exec(program, args);
-    };
-    fx.nginxWorkers = () => ({ running: [generation], draining: 0 });
+    newWorkersAtEachReload();
   });
   const pending = () => {
     const dir = path.join(host.store.root, "nginx-batch", "pending");
@@ -496,13 +500,7 @@ describe("holds (the supervisor's replicas kept out of rotation until healthy)",
 
   it("goes in a batch of its own while a deploy's batch gathers, and never waits for it", async () => {
     fx.clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
-    let generation = 1;
-    const exec = fx.exec;
-    fx.exec = async (program, args) => {
-      if (args[0] === "-s") generation++;
-      return exec(program, args);
-    };
-    fx.nginxWorkers = () => ({ running: [generation], draining: 0 });
+    newWorkersAtEachReload();
     await apply(SITE);
     hold({ b: 20002 });
     // Another service's deploy: its leader gathers while a container up runs.
