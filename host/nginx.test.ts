@@ -135,6 +135,17 @@ describe("nginx apply, alone", () => {
     expect(fs.readFileSync(file, "utf8")).toBe("previous\n");
   });
 
+  it("runs nginx -t and nginx -s reload with a timeout: a hung nginx must not hold the host's nginx lock for good", async () => {
+    const timeouts: string[] = [];
+    const exec = fx.exec;
+    fx.exec = (program, args, options) => {
+      timeouts.push(`${program} ${args.join(" ")}: ${options?.timeoutMs}`);
+      return exec(program, args, options);
+    };
+    await apply();
+    expect(timeouts).toEqual(["nginx -t: 60000", "nginx -s reload: 60000"]);
+  });
+
   it("goes on after 60 s when old workers still drain, and says so", async () => {
     host.workerScans = [
       { running: [11], draining: 0 },

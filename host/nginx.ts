@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { type HostEffects, hostEffects, type Log } from "./effects";
+import type { ExecOptions } from "./exec";
 import { readJson, removeFile, writeFileAtomic } from "./files";
 import { type HeldPorts, heldIn, withHolds } from "./nginx-holds";
 import {
@@ -18,6 +19,12 @@ import {
 import type { NginxApplyRequest, ServiceRequest } from "../protocol/requests";
 
 const DRAIN_TIMEOUT_MS = 60_000;
+/**
+ * `nginx -t` and `nginx -s reload` are killed after this: a hung nginx (a
+ * resolver that never answers, a full disk) would hold every deploy's and
+ * the supervisor's nginx changes on this host behind its lock forever.
+ */
+const NGINX_TIMEOUT = { timeoutMs: 60_000 };
 /**
  * How long a batch of holds alone waits for the old workers: long enough for
  * the requests they hold to finish (the replica about to be repaired is still
@@ -177,19 +184,19 @@ async function install(
   fx: NginxEffects,
 ): Promise<(Outcome | undefined)[]> {
   changes.forEach((c, i) => write(c, texts[i], fx));
-  const all = await fx.exec("nginx", ["-t"]);
+  const all = await fx.exec("nginx", ["-t"], NGINX_TIMEOUT);
   if (all.code === 0) return changes.map(() => undefined);
   restore(previous);
   // A file that is not conductor's (nginx.conf) may be what nginx rejects:
   // then no change is to blame, and checking each would blame them all.
-  const before = await fx.exec("nginx", ["-t"]);
+  const before = await fx.exec("nginx", ["-t"], NGINX_TIMEOUT);
   if (before.code !== 0) return changes.map(() => brokenBefore(before.stderr));
   if (changes.length === 1) return [rejected(changes[0], all.stderr, fx)];
   log(`nginx: nginx -t fails with the ${changes.length} changes of this batch; checking each`);
   const errors: (Outcome | undefined)[] = [];
   for (const [i, c] of changes.entries()) {
     write(c, texts[i], fx);
-    const check = await fx.exec("nginx", ["-t"]);
+    const check = await fx.exec("nginx", ["-t"], NGINX_TIMEOUT);
     if (check.code === 0) {
       errors.push(undefined);
     } else {
@@ -249,7 +256,7 @@ function done(
  */
 async function reloadAndDrain(log: Log, fx: NginxEffects, drainMs: number): Promise<void> {
   const before = new Set(fx.nginxWorkers().running);
-  await execOk(fx, "nginx", ["-s", "reload"]);
+  await execOk(fx, "nginx", ["-s", "reload"], NGINX_TIMEOUT);
   const deadline = fx.clock.now() + drainMs;
   let reloaded = false;
   while (fx.clock.now() < deadline) {
@@ -272,8 +279,13 @@ async function reloadAndDrain(log: Log, fx: NginxEffects, drainMs: number): Prom
 }
 
 /** Like exec, but a non-zero exit is an error carrying the program's stderr. */
-async function execOk(fx: Pick<HostEffects, "exec">, file: string, args: string[]) {
-  const result = await fx.exec(file, args);
+async function execOk(
+  fx: Pick<HostEffects, "exec">,
+  file: string,
+  args: string[],
+  options?: ExecOptions,
+) {
+  const result = await fx.exec(file, args, options);
   if (result.code !== 0) {
     const detail = (result.stderr || result.stdout).trim();
     throw new Error(`${file} ${args[0] ?? ""} failed (exit ${result.code}): ${detail}`);
