@@ -440,7 +440,7 @@ describe("runThroughSessions (sessionTransport)", () => {
   function transport(script = ECHO_SERVE, idleMs?: number) {
     const started: ChildProcess[] = [];
     const ranAlone: string[][] = [];
-    const start: StartServe = async () => {
+    const start: StartServe = async () => () => {
       const child = spawn(process.execPath, ["-e", script], { stdio: "pipe" });
       started.push(child);
       return child;
@@ -456,6 +456,24 @@ describe("runThroughSessions (sessionTransport)", () => {
       );
     return { run, started, ranAlone, exited };
   }
+
+  // Node emits a failed spawn's 'error' at once; with no listener it is
+  // thrown, and the request waited for good (a refresh with conductor removed).
+  it("fails each request with Node's ENOENT when the server cannot start (no conductor on the host)", async () => {
+    const missing = "/nonexistent/conductor";
+    const run = sessionTransport(
+      async () => () => spawn(missing, ["serve"], { stdio: "pipe" }),
+      async () => "unused",
+    );
+    const outcome = await Promise.race([
+      run(LOCAL, UP, "{}").then(
+        () => "answered",
+        (err: Error) => err.message,
+      ),
+      new Promise((r) => setTimeout(() => r("still waiting after 5 s"), 5_000)),
+    ]);
+    expect(outcome).toMatch(`cannot run ${missing}: spawn ${missing} ENOENT`);
+  });
 
   it("starts one server for requests that come together and answers each", async () => {
     const t = transport();
@@ -473,7 +491,8 @@ describe("runThroughSessions (sessionTransport)", () => {
     );
     await t.run(LOCAL, UP, "{}");
     await t.exited(t.started[0]);
-    await expect(t.run(LOCAL, UP, "{}")).resolves.toBe(`container up ${t.started[1].pid}\n`);
+    const answer = await t.run(LOCAL, UP, "{}");
+    expect(answer).toBe(`container up ${t.started[1].pid}\n`);
     expect(t.started).toHaveLength(2);
     await t.run(LOCAL, ["/bin/true"], "");
   });
@@ -485,7 +504,8 @@ describe("runThroughSessions (sessionTransport)", () => {
       "alone /bin/sh -c install\n",
     );
     await t.exited(t.started[0]);
-    await expect(t.run(LOCAL, UP, "{}")).resolves.toBe(`container up ${t.started[1].pid}\n`);
+    const answer = await t.run(LOCAL, UP, "{}");
+    expect(answer).toBe(`container up ${t.started[1].pid}\n`);
     await t.run(LOCAL, ["/bin/true"], "");
     await t.exited(t.started[1]);
   });
@@ -507,7 +527,8 @@ describe("runThroughSessions (sessionTransport)", () => {
     const t = transport(ECHO_SERVE, 100);
     await t.run(LOCAL, UP, "{}");
     await t.exited(t.started[0]);
-    await expect(t.run(LOCAL, UP, "{}")).resolves.toBe(`container up ${t.started[1].pid}\n`);
+    const answer = await t.run(LOCAL, UP, "{}");
+    expect(answer).toBe(`container up ${t.started[1].pid}\n`);
     await t.run(LOCAL, ["/bin/true"], "");
   });
 });

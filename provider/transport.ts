@@ -52,14 +52,21 @@ export async function runOnHost(conn: Connection, argv: string[], input: string)
  */
 export const runThroughSessions: RunOnHost = sessionTransport(startServe, runOnHost);
 
-/** Starts `conductor serve` on the host (after its ssh master): the server's process. */
-export type StartServe = (conn: Connection) => Promise<ChildProcess>;
+/**
+ * Readies the host for `conductor serve` (its ssh master), then gives what
+ * starts the server's process. The session takes the process in the same
+ * tick as it is spawned: a spawn that fails (no conductor on a local host)
+ * emits its 'error' at once, and with no listener yet Node throws it, which
+ * left every request of that host waiting for good (seen in a refresh with
+ * /usr/local/bin/conductor removed).
+ */
+export type StartServe = (conn: Connection) => Promise<() => ChildProcess>;
 
-async function startServe(conn: Connection): Promise<ChildProcess> {
+async function startServe(conn: Connection): Promise<() => ChildProcess> {
   if (!conn.local) await sharedConnection(conn);
   const [file, args] = hostCommand(conn, [CONDUCTOR_BIN, "serve"]);
   // process.env as this module sees it: jest gives each test file a copy of its own.
-  return spawn(file, args, { stdio: "pipe", env: process.env });
+  return () => spawn(file, args, { stdio: "pipe", env: process.env });
 }
 
 /**
@@ -83,8 +90,8 @@ export function sessionTransport(start: StartServe, runOne: RunOnHost, idleMs?: 
     if (current && (!current.session || current.session.alive)) return current.started;
     const entry: { started: Promise<HostSession>; session?: HostSession } = {
       started: start(conn).then(
-        (child) =>
-          new HostSession(child, {
+        (spawnServer) =>
+          new HostSession(spawnServer(), {
             ms: idleMs,
             // Out of the map first: no request may be written to a server whose input closes.
             onIdle: () => sessions.get(key) === entry && sessions.delete(key),
