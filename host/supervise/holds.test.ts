@@ -89,6 +89,21 @@ describe("probing held replicas", () => {
   });
 });
 
+describe("a held replica's healthy answer", () => {
+  it("is taken at the next look even when a probe takes longer than one turn of the loop", async () => {
+    host.store.writeContainer({ name: W0, hostPort: 20000, spec: spec() });
+    const slowProbe = () =>
+      new Promise<{ healthy: boolean }>((r) => setTimeout(() => r({ healthy: true }), 20));
+    const holds = new Holds({ ...host.fx, probe: slowProbe } as typeof host.fx, host.logLine);
+    await holds.releaseHealthy(host.logLine); // starts the probe; it has not answered yet
+    expect(holds.sinceOf(WEB, W0)).toBe(1);
+    await new Promise((r) => setTimeout(r, 50)); // it answers
+    host.clock.now += 1_000; // the next probe is due: it must not replace the answer
+    await holds.releaseHealthy(host.logLine);
+    expect(holds.sinceOf(WEB, W0)).toBeUndefined();
+  });
+});
+
 describe("a backup mark with no hold behind it", () => {
   it("is found on a pass and the file written again (a lift whose commit failed)", async () => {
     const site = [

@@ -193,7 +193,11 @@ export class Holds {
   private probeIfDue(name: string, hold: { since: number; stopping?: boolean }): void {
     const now = this.fx.clock.now();
     const last = this.probes.get(name);
-    if (last && (last.running || now < last.nextAt)) return;
+    // A healthy answer waits for releaseHealthy to take it: replaced by the
+    // next probe due, it was lost whenever a probe took longer than the
+    // one setImmediate releaseHealthy waits (seen: repaired replicas back in
+    // nginx 15 s after they answered, not 0.1 s).
+    if (last && (last.running || last.healthy === true || now < last.nextAt)) return;
     const read = this.fx.store.readContainer(name);
     if (read.status !== "ok") return;
     const record = read.value;
