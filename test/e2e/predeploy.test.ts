@@ -113,7 +113,9 @@ describe("the predeploy command", () => {
     expect(result.output).toMatch(/predeploy `sh -c [^`]*` succeeded; its last lines:/);
     expect(result.output).toContain(`migrated to ${REVISIONS[0]}`);
     expect(result.output).not.toContain(secret);
-    expect([...lines].some((l) => l.includes("conductor predeploy run"))).toBe(true); // the sampler saw it
+    // The sampler saw the migration run (its command in the container; the
+    // request itself goes to `conductor serve`, whose command line is just that).
+    expect([...lines].some((l) => l.includes("--post-file=body"))).toBe(true);
     expect([...lines].filter((l) => l.includes(secret))).toEqual([]);
   });
 
