@@ -164,20 +164,19 @@ function report(o: Observation, since: number) {
   console.log(
     `\n== pulumi up, revision change, ${SERVICES} services x ${REPLICAS} on host local: ${f2(o.seconds)} s (load average after: ${load}) ==`,
   );
-  console.log("\nengine steps (type op, count, first start - last end, seconds from `pulumi up`):");
-  console.log(engineSteps(o).join("\n"));
-  console.log("\nhost commands (count, first start - last end):");
-  console.log(hostCommands(o).join("\n"));
-  console.log("\nnew containers healthy (their records written):");
-  console.log(recordsWritten(since).join("\n"));
-  console.log("\nnginx:");
-  console.log(nginx(o).join("\n"));
-  console.log("\ncontainers (docker events):");
-  console.log(containers(o).join("\n"));
-  console.log("\nCPU seconds during the up:");
-  console.log(cpuByKind(o).join("\n"));
-  console.log("\nevery 0.5 s:");
-  console.log(strip(o).join("\n"));
+  const sections: [string, string[]][] = [
+    [
+      "engine steps (type op, count, first start - last end, seconds from `pulumi up`):",
+      engineSteps(o),
+    ],
+    ["host commands (count, first start - last end):", hostCommands(o)],
+    ["new containers healthy (their records written):", recordsWritten(since)],
+    ["nginx:", nginx(o)],
+    ["containers (docker events):", containers(o)],
+    ["CPU seconds during the up:", cpuByKind(o)],
+    ["every 0.5 s:", strip(o)],
+  ];
+  for (const [title, lines] of sections) console.log(`\n${title}\n${lines.join("\n")}`);
 }
 
 /**
