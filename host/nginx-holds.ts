@@ -6,6 +6,7 @@
 // fault), where `down` would answer 502 at once. The deploy writes the upstream
 // without holds (components/nginx-config.ts); the committer (nginx.ts) adds
 // them to every file it writes, from the holds current under the nginx lock.
+// What a server line of ours looks like is known here alone.
 
 const HELD_TAIL = " backup; # held out by conductor supervise until it answers its health check";
 /**
@@ -53,4 +54,15 @@ export function heldIn(config: string): number[] {
   return [...config.matchAll(SERVER_LINE)]
     .filter((m) => m[0].includes(HELD_TAIL))
     .map((m) => Number(m[2]));
+}
+
+/**
+ * Every port a file of ours sends requests to, held or not, whatever a hand
+ * edit added after it: the release's last check before it stops a container
+ * (release.ts) errs on the side of "still routed".
+ */
+export function routedPorts(config: string): Set<number> {
+  return new Set(
+    [...config.matchAll(/^\s*server\s+127\.0\.0\.1:(\d+)\b/gm)].map((m) => Number(m[1])),
+  );
 }

@@ -7,6 +7,7 @@
 import type { ListedContainer } from "./docker";
 import { type HostEffects, hostEffects, type Log } from "./effects";
 import { confName } from "./nginx";
+import { routedPorts } from "./nginx-holds";
 import { LABELS, LOCKS, type ReleaseRecord } from "./store";
 import type { ReleaseRequest, ServiceRequest } from "../protocol/requests";
 
@@ -68,13 +69,6 @@ function refuseToStopRouted(serviceId: string, strays: ListedContainer[], fx: Re
       `${fx.nginxConfDir.path(confName(serviceId))} is not the file this deploy's state says ` +
       "(a deploy killed after it switched nginx?). Nothing was stopped. " +
       "Run `pulumi up --refresh` to read the real file and rewrite it.",
-  );
-}
-
-/** The ports an nginx file of ours sends requests to (components/nginx-config.ts). */
-export function routedPorts(config: string): Set<number> {
-  return new Set(
-    [...config.matchAll(/^\s*server\s+127\.0\.0\.1:(\d+)\b/gm)].map((m) => Number(m[1])),
   );
 }
 
