@@ -21,6 +21,11 @@ pulumi up --stack dev --yes --non-interactive --skip-preview --config "conductor
 
 url="$(pulumi stack output --stack dev localUrls --json | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0))[0] ?? "")')"
 [ -n "$url" ] || die "the dev stack has no nginx-fronted service on this machine"
-answer="$(curl -fsS --max-time 5 "$url" || true)"
-step "The example service answers at $url"
-note "GET $url -> ${answer:-no answer}"
+# "unchanged" does not mean answering: when dockerd has just been started
+# (above), the containers it stopped are being started again by the supervisor
+# and boot for a moment. Wait for an answer, for 30 s at most.
+step "Checking that the example service answers at $url"
+if ! answer="$(curl -fsS --max-time 5 --retry 30 --retry-delay 1 --retry-all-errors "$url" 2>/dev/null)"; then
+  die "no answer from $url after 30 s; see \`conductor status\` and \`docker logs <container>\` (README, \"When a deploy fails\")"
+fi
+note "GET $url -> $answer"
