@@ -52,25 +52,36 @@ function readFleet() {
   return { fleet: result.fleet, facts };
 }
 
-// Before the first resource: the SDK's per-promise stack traces cost seconds at 1,000 resources.
-skipPromiseStacks();
-const { fleet, facts } = readFleet();
-const { services } = deployFleet({
-  fleet,
-  privateKey: new pulumi.Config(NAMESPACE).getSecret("sshPrivateKey"),
-  bundle: buildHostBundle(),
-  facts,
-});
-
-export const serviceIds = fleet.services.map((s) => s.id);
-export const containers = Object.fromEntries(
-  fleet.services.map((s, i) => [s.id, services[i].containers.map((c) => c.name)]),
-);
-/** Where each nginx-fronted service answers on hosts reached as `local`. */
-export const localUrls = fleet.services
-  .filter((s) => s.http?.nginx && s.hosts.some((h) => fleet.hosts.find((x) => x.name === h)?.local))
-  .map((s) => {
-    const { listen, serverName } = s.http!.nginx!;
-    const host = serverName === "_" ? "localhost" : serverName;
-    return `http://${host}${listen === 80 ? "" : `:${listen}`}/`;
+/**
+ * The program, called by program.js once it has started the provider (the
+ * stack's outputs are what it returns).
+ */
+function main() {
+  // Before the first resource: the SDK's per-promise stack traces cost seconds at 1,000 resources.
+  skipPromiseStacks();
+  const { fleet, facts } = readFleet();
+  const { services } = deployFleet({
+    fleet,
+    privateKey: new pulumi.Config(NAMESPACE).getSecret("sshPrivateKey"),
+    bundle: buildHostBundle(),
+    facts,
   });
+  return {
+    serviceIds: fleet.services.map((s) => s.id),
+    containers: Object.fromEntries(
+      fleet.services.map((s, i) => [s.id, services[i].containers.map((c) => c.name)]),
+    ),
+    /** Where each nginx-fronted service answers on hosts reached as `local`. */
+    localUrls: fleet.services
+      .filter(
+        (s) => s.http?.nginx && s.hosts.some((h) => fleet.hosts.find((x) => x.name === h)?.local),
+      )
+      .map((s) => {
+        const { listen, serverName } = s.http!.nginx!;
+        const host = serverName === "_" ? "localhost" : serverName;
+        return `http://${host}${listen === 80 ? "" : `:${listen}`}/`;
+      }),
+  };
+}
+
+export = main;

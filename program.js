@@ -3,5 +3,12 @@
 // (tooling/bundles.js). Compiling the TypeScript at every start, even with
 // esbuild-register, cost a second of every deploy. Types are checked by
 // `npx tsc` (scripts/test.sh).
+const { warmUpProvider } = require("./tooling/warm-up");
 const { BUNDLES, freshBundle } = require("./tooling/bundles");
-module.exports = require(freshBundle(BUNDLES.program).path);
+
+// The SDK calls an exported function and awaits it: the stack's outputs are
+// what the program returns. The provider starts while the bundle loads.
+module.exports = async () => {
+  await warmUpProvider();
+  return require(freshBundle(BUNDLES.program).path)();
+};

@@ -21,6 +21,14 @@ export const RESOURCE_TYPES = {
 export type ResourceType = (typeof RESOURCE_TYPES)[keyof typeof RESOURCE_TYPES];
 
 /**
+ * The provider's one function: it does nothing. program.js calls it first
+ * thing, so the engine starts the provider (a Node.js process, ~0.3 s) while
+ * the program loads and works, not after its first resource (issue 11;
+ * tooling/warm-up.js).
+ */
+export const WARM_UP_FUNCTION = "fleet:index:warmUp";
+
+/**
  * A service's children are named `<service>-<host>-<part>`: `part` is the
  * replica slot of a container, or the kind of a per-host resource.
  */

@@ -1,5 +1,6 @@
 // The provider's dispatch by URN. Each handler's create, update and delete
 // against a fake host: handlers.test.ts; against real hosts: the e2e tests.
+import { WARM_UP_FUNCTION } from "../protocol/names";
 import { FleetProvider, typeOfUrn } from "./provider";
 import { containerHandler } from "./resources/container";
 
@@ -52,6 +53,17 @@ describe("FleetProvider", () => {
     ["delete", () => provider.delete("id", unknown, {})],
   ])("refuses to %s an unknown type", async (_, call) => {
     await expect(call()).rejects.toThrow("unknown resource type fleet:index:Volume");
+  });
+});
+
+describe("the warm-up function", () => {
+  // program.js calls it only so that the engine starts the provider early.
+  it("answers with nothing, and refuses any other function", async () => {
+    const provider = new FleetProvider();
+    await expect(provider.invoke(WARM_UP_FUNCTION)).resolves.toEqual({ outputs: {} });
+    await expect(provider.invoke("fleet:index:deleteEverything")).rejects.toThrow(
+      "unknown function fleet:index:deleteEverything",
+    );
   });
 });
 

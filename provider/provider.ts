@@ -3,7 +3,7 @@
 // (whose Go provider the proxy here refuses); its resources call the
 // `conductor` host command with requests on stdin.
 import type * as pulumi from "@pulumi/pulumi";
-import { RESOURCE_TYPES, type ResourceType } from "../protocol/names";
+import { RESOURCE_TYPES, type ResourceType, WARM_UP_FUNCTION } from "../protocol/names";
 import { agentHandler } from "./resources/agent";
 import { containerHandler } from "./resources/container";
 import { cronFileHandler } from "./resources/cron-file";
@@ -84,5 +84,11 @@ export class FleetProvider implements pulumi.provider.Provider {
    */
   async read(id: string, urn: string, state: Record<string, unknown>) {
     return handlerFor(urn).read(id, state, this.#run, (message) => this.#say(urn, message));
+  }
+
+  /** The warm-up call (protocol/names.ts): being started was its whole purpose. */
+  async invoke(token: string): Promise<pulumi.provider.InvokeResult> {
+    if (token !== WARM_UP_FUNCTION) throw new Error(`unknown function ${token}`);
+    return { outputs: {} };
   }
 }
