@@ -22,7 +22,7 @@ const path = require("path");
 const PROJECT_ROOT = path.resolve(__dirname, "..");
 const SELF = "tooling/bundles.js";
 /** Bump when the manifest's shape changes. */
-const MANIFEST_VERSION = 1;
+const MANIFEST_VERSION = 2;
 
 /** @param {string | Buffer} content */
 function sha256(content) {
@@ -122,6 +122,27 @@ function refuseLocationDependentSources(sources, root) {
     );
 }
 
+/**
+ * npm's record of what it installed: it rewrites this file at every install,
+ * with each package's version and integrity hash.
+ */
+const INSTALLED = "node_modules/.package-lock.json";
+
+/**
+ * The files whose hashes decide whether a bundle is fresh: our sources one by
+ * one, and for the npm packages built in, npm's record of what is installed
+ * instead of their ~350 files (the provider's bundle), whose hashing cost
+ * 30-60 ms of every provider start. A package edited by hand in node_modules
+ * goes unseen: `rm -rf dist` rebuilds.
+ * @param {string[]} sources
+ * @param {string} root
+ */
+function recordedInputs(sources, root) {
+  const ours = sources.filter((file) => !file.startsWith("node_modules/"));
+  if (ours.length === sources.length || !fs.existsSync(path.join(root, INSTALLED))) return sources;
+  return [...ours, INSTALLED];
+}
+
 /** Writes a file so that a concurrent reader sees the old content or the new, never half. */
 function writeAtomically(/** @type {string} */ file, /** @type {string} */ content, mode = 0o644) {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -157,7 +178,10 @@ function build(spec, root = PROJECT_ROOT) {
   refuseLocationDependentSources(sources, root);
   const code = result.outputFiles[0].text;
   const inputs = Object.fromEntries(
-    sources.map((file) => [file, sha256(fs.readFileSync(path.join(root, file)))]),
+    recordedInputs(sources, root).map((file) => [
+      file,
+      sha256(fs.readFileSync(path.join(root, file))),
+    ]),
   );
   const { dist, output, manifest } = pathsOf(spec, root);
   fs.mkdirSync(dist, { recursive: true });
@@ -183,8 +207,11 @@ const BUNDLES = {
   // The Pulumi program (program.js). npm packages stay outside: the program
   // must share the one @pulumi/pulumi the SDK's launcher already loaded.
   program: { name: "program", entry: "index.ts", packages: "external", target: "node20" },
-  // The resource provider (provider/bin/pulumi-resource-fleet).
-  provider: { name: "provider", entry: "provider/main.ts", packages: "external", target: "node20" },
+  // The resource provider (provider/bin/pulumi-resource-fleet), its npm
+  // packages built in: a process of its own, sharing nothing with the program.
+  // Node.js then reads one file, not ~250 (the SDK's provider server, gRPC,
+  // protobuf): it answers ~0.1 s sooner, and every deploy waits for it.
+  provider: { name: "provider", entry: "provider/main.ts", packages: "bundle", target: "node20" },
   // The host command, copied to every host (which has only Node.js): all in one file.
   host: {
     name: "conductor-host",

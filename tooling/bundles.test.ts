@@ -104,6 +104,43 @@ describe("a cached bundle", () => {
   });
 });
 
+describe("a bundle with its npm packages built in", () => {
+  const BUILT_IN: BundleSpec = { ...SPEC, packages: "bundle" };
+  beforeEach(() => {
+    write("node_modules/greeter/index.js", `exports.greeting = "hello";\n`);
+    write(
+      "node_modules/.package-lock.json",
+      `{"packages":{"node_modules/greeter":{"version":"1.0.0"}}}\n`,
+    );
+    write("main.ts", `export const said = require("greeter").greeting;\n`);
+  });
+  const inputs = () =>
+    Object.keys(
+      JSON.parse(fs.readFileSync(path.join(root, "dist", "app.manifest.json"), "utf8")).inputs,
+    );
+
+  it("records npm's list of what is installed, not each package file", () => {
+    build(BUILT_IN, root);
+    expect(inputs()).toEqual(["main.ts", "node_modules/.package-lock.json"]);
+  });
+
+  it("is rebuilt when npm installs something else", () => {
+    build(BUILT_IN, root);
+    expect(freshSha(BUILT_IN, root)).toBeDefined();
+    write(
+      "node_modules/.package-lock.json",
+      `{"packages":{"node_modules/greeter":{"version":"1.0.1"}}}\n`,
+    );
+    expect(freshSha(BUILT_IN, root)).toBeUndefined();
+  });
+
+  it("hashes each package file where npm keeps no such list", () => {
+    fs.rmSync(path.join(root, "node_modules/.package-lock.json"));
+    build(BUILT_IN, root);
+    expect(inputs()).toEqual(["node_modules/greeter/index.js", "main.ts"]);
+  });
+});
+
 describe("the project's bundles", () => {
   it("cover each entry point with every one of our sources it imports", () => {
     const manifest = (name: string) =>
