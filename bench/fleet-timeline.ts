@@ -3,22 +3,26 @@
 // the fleet's registry (or on h1..hN: FLEET_TIMELINE_HOSTS), then revision changes under observation: the engine's
 // steps (each resource), the processes on this machine and in the fleet's
 // hosts (ssh, sshd, `conductor serve`, runc...; a fleet host is a container
-// here, so /proc shows its processes), and the host's own Docker events. Not a
+// here, so /proc shows its processes), and the host's own Docker events; last,
+// the fleet's own costs beside this machine's (a container's create, start and
+// removal in h1's nested dockerd on vfs and here; an SSH connection). Not a
 // test. Run it under the machine lock:
 //   flock /tmp/conductor-machine.lock node -r esbuild-register bench/fleet-timeline.ts
 // FLEET_TIMELINE_HOSTS (1), FLEET_TIMELINE_CHANGES (2), BENCH_BOOT_DELAY (1.5s), BENCH_DRAIN (1s).
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startFleet, type Fleet } from "../test/fleet/fleet";
-import { FleetStack, publish } from "../test/fleet/stacks";
+import { FleetStack, imageOf, publish } from "../test/fleet/stacks";
 import { type Observation, observe } from "./observe";
-import { buildBenchImages, REVISIONS } from "./stacks";
+import { buildBenchImages, median, REVISIONS } from "./stacks";
 import { cpuByKind, engineSteps, strip, upWithEvents } from "./timeline";
 
 const CHANGES = Number(process.env.FLEET_TIMELINE_CHANGES ?? 2);
 const BOOT_DELAY = process.env.BENCH_BOOT_DELAY ?? "1.5s";
 const DRAIN = process.env.BENCH_DRAIN ?? "1s";
-const HOSTS = ["h1", "h2", "h3"].slice(0, Number(process.env.FLEET_TIMELINE_HOSTS ?? 1));
+const HOST_1 = "h1";
+const HOSTS = [HOST_1, "h2", "h3"].slice(0, Number(process.env.FLEET_TIMELINE_HOSTS ?? 1));
 
 const f2 = (x: number) => x.toFixed(2).padStart(6);
 
@@ -74,6 +78,50 @@ async function hostDockerEvents(
     });
 }
 
+/**
+ * `docker create`, `start`, `rm -f` of the bench's image, 5 times, timed by
+ * the shell that runs them (on a fleet host: inside it, so `docker exec` is
+ * not counted).
+ */
+const DOCKER_LOOP = (ref: string) =>
+  `for i in 1 2 3 4 5; do a=$(date +%s.%N); id=$(docker create ${ref}); b=$(date +%s.%N); docker start "$id" >/dev/null; c=$(date +%s.%N); docker rm -f "$id" >/dev/null; d=$(date +%s.%N); echo "$a $b $c $d"; done`;
+
+/** Medians of DOCKER_LOOP's output: create, start, rm -f. */
+function dockerTimes(out: string): string {
+  const runs = out
+    .trim()
+    .split("\n")
+    .map((l) => l.split(" ").map(Number));
+  const med = (i: number) => median(runs.map((r) => r[i + 1] - r[i])).toFixed(3);
+  return `create ${med(0)} s, start ${med(1)} s, rm -f ${med(2)} s (medians of ${runs.length})`;
+}
+
+/** What the fleet's hosts cost by themselves, beside the same on this machine. */
+async function fleetCosts(fleet: Fleet): Promise<string[]> {
+  const ref = `${imageOf(fleet)}:${REVISIONS[0]}`; // pulled by the deploys
+  const driver = (await fleet.docker(HOST_1, ["info", "-f", "{{.Driver}}"])).stdout.trim();
+  const here = execFileSync("docker", ["info", "-f", "{{.Driver}}"]).toString().trim();
+  const onHost = (await fleet.exec(HOST_1, ["sh", "-c", DOCKER_LOOP(ref)])).stdout;
+  const local = execFileSync("sh", ["-c", DOCKER_LOOP(`conductor-hello:${REVISIONS[0]}`)]);
+  const ssh = (command: string) => {
+    const args = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no"];
+    args.push("-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-i", fleet.keyFile);
+    args.push("-p", String(fleet.host(HOST_1).sshPort), "root@127.0.0.1", command);
+    return median([1, 2, 3, 4, 5].map(() => timedSync(() => execFileSync("ssh", args))));
+  };
+  return [
+    `  ${HOST_1} (${driver}):  ${dockerTimes(onHost)}`,
+    `  here (${here}): ${dockerTimes(local.toString())}`,
+    `  a new SSH connection running \`true\`: ${ssh("true").toFixed(3)} s; running \`node -e 0\`: ${ssh("node -e 0").toFixed(3)} s (medians of 5)`,
+  ];
+}
+
+function timedSync(fn: () => unknown): number {
+  const start = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
 async function main() {
   await buildBenchImages(BOOT_DELAY, DRAIN);
   const fleet = await startFleet();
@@ -114,6 +162,7 @@ async function main() {
       ];
       for (const [title, lines] of sections) console.log(`\n${title}\n${lines.join("\n")}`);
     }
+    console.log(`\nthe fleet's own costs:\n${(await fleetCosts(fleet)).join("\n")}`);
   } finally {
     await stack?.stack.dispose();
     await fleet.stop();
