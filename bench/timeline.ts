@@ -28,7 +28,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** The engine's steps by type and op: how many, first start, last end, median length. */
-function engineSteps(o: Observation): string[] {
+export function engineSteps(o: Observation): string[] {
   const open = new Map<string, number>();
   const steps = new Map<string, { start: number; end: number }[]>();
   for (const e of o.engine) {
@@ -49,7 +49,7 @@ function engineSteps(o: Observation): string[] {
 }
 
 /** The host commands by subcommand: count, first start, last end, median wall, own CPU. */
-function hostCommands(o: Observation): string[] {
+export function hostCommands(o: Observation): string[] {
   const byKind = new Map<string, Observation["processes"]>();
   for (const p of o.processes.filter((p) => isDeployCommand(p) && p.start > 0)) {
     byKind.set(p.kind, [...(byKind.get(p.kind) ?? []), p]);
@@ -92,7 +92,7 @@ function recordsWritten(since: number): string[] {
 }
 
 /** nginx reloads: new workers starting together; the old ones' exits (the drain). */
-function nginx(o: Observation): string[] {
+export function nginx(o: Observation): string[] {
   const all = o.processes.filter((p) => p.ownNamespace && p.kind === "nginx");
   const born = all
     .filter((p) => p.start > 0)
@@ -112,7 +112,7 @@ function nginx(o: Observation): string[] {
 }
 
 /** CPU seconds by kind of process, against what the machine used in all. */
-function cpuByKind(o: Observation): string[] {
+export function cpuByKind(o: Observation): string[] {
   const byKind = new Map<string, number>();
   for (const p of o.processes)
     byKind.set(p.kind, (byKind.get(p.kind) ?? 0) + p.cpuLast - p.cpuFirst);
@@ -142,7 +142,7 @@ function cpuByKind(o: Observation): string[] {
 }
 
 /** Every 0.5 s: the machine's CPU use (of all cores) and the host commands running. */
-function strip(o: Observation): string[] {
+export function strip(o: Observation): string[] {
   const cores = os.cpus().length;
   const rows: string[] = [];
   for (let t = 0; t < o.seconds; t += 0.5) {
@@ -183,7 +183,7 @@ function report(o: Observation, since: number) {
  * `pulumi up --json`, its engine events (one JSON object a line) written to
  * `file` as they come, for observe() to tail (this CLI has no --event-log).
  */
-function upWithEvents(stack: TestStack, file: string): Promise<void> {
+export function upWithEvents(stack: TestStack, file: string): Promise<void> {
   const args = ["up", "--yes", "--skip-preview", "--json", ...UP_ARGS];
   const cli = [
     ...args,
@@ -231,7 +231,9 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// Only when run: bench/fleet-timeline.ts imports its sections.
+if (require.main === module)
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
