@@ -47,7 +47,7 @@ describe("container up", () => {
       // The start outside the lock: containers starting together start at once.
       "unlock ports",
       `docker start ${name}`,
-      `docker inspect ${name}`,
+      // Healthy: it runs, Docker need not be asked.
       "probe 20000/health",
       `store write container ${name}`,
     ]);
@@ -89,7 +89,6 @@ describe("container up", () => {
     expect(await up()).toEqual({ name, hostPort: 20123 });
     expect(host.trace).toEqual([
       `docker inspect ${name}`,
-      `docker inspect ${name}`,
       "probe 20123/health",
       `store write container ${name}`,
     ]);
@@ -123,6 +122,51 @@ describe("container up", () => {
     expect(host.trace.filter((t) => t.startsWith("probe"))).toHaveLength(3);
     expect(host.clock.now - started).toBe(200);
     expect(record().status).toBe("ok");
+  });
+
+  it("asks Docker whether it still runs only while the probe fails, at most every 500 ms", async () => {
+    host.docker.images.add(IMAGE);
+    const started = host.clock.now;
+    host.probe = () =>
+      host.clock.now - started < 1200
+        ? { healthy: false, reason: "connection refused" }
+        : { healthy: true };
+    await up();
+    const afterStart = host.trace.slice(host.trace.indexOf(`docker start ${name}`) + 1);
+    expect(afterStart.filter((t) => t.startsWith("probe"))).toHaveLength(13); // 0s, 0.1s ... 1.2s
+    // At 0s, 0.5s and 1s; none once it answers.
+    expect(afterStart.filter((t) => t === `docker inspect ${name}`)).toHaveLength(3);
+    expect(afterStart.at(-2)).toBe("probe 20000/health");
+  });
+
+  it("notices within 500 ms a container that exits while it boots, with its exit code", async () => {
+    host.docker.images.add(IMAGE);
+    const started = host.clock.now;
+    host.probe = () => {
+      if (host.clock.now - started >= 700) host.docker.exit(name, 3);
+      return { healthy: false, reason: "connection refused" };
+    };
+    await expect(up()).rejects.toThrow(
+      `${name} did not become healthy: the container exited with code 3\n`,
+    );
+    expect(host.clock.now - started).toBe(1000); // the first inspect after its exit
+    expect(host.trace.filter((t) => t === `docker inspect ${name}`)).toHaveLength(1 + 3);
+  });
+
+  it("says that it exited, not that the deadline passed, when it exits just before the deadline", async () => {
+    host.docker.images.add(IMAGE);
+    const http = { ...SPEC.http!, healthCheck: { ...SPEC.http!.healthCheck, deadlineMs: 4800 } };
+    const spec = { ...SPEC, http };
+    const started = host.clock.now;
+    host.probe = () => {
+      // After the last inspect due before the deadline (4.5 s).
+      if (host.clock.now - started >= 4600)
+        host.docker.exit(containerName(spec, host.store.salt()), 1);
+      return { healthy: false, reason: "HTTP 503" };
+    };
+    await expect(up(spec)).rejects.toThrow(
+      `${containerName(spec, host.store.salt())} did not become healthy: the container exited with code 1\n`,
+    );
   });
 
   it("removes a container still unhealthy at the deadline, with its last log lines in the error, and records nothing", async () => {

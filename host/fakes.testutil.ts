@@ -22,7 +22,7 @@ import { ConfDir } from "./files";
 import type { Probe } from "./health";
 import type { Locks } from "./lock";
 import type { NginxWorkers } from "./proc";
-import { type ContainerRecord, HostStore, type ReleaseRecord } from "./store";
+import { type ContainerRecord, HostStore, LABELS, type ReleaseRecord } from "./store";
 
 export interface FakeContainer {
   name: string;
@@ -386,6 +386,13 @@ export function fakeHost(): FakeHost {
     },
     async probe(port, check) {
       trace.push(`probe ${port}${check.path}`);
+      // Docker unpublishes the port of a container that stops: nothing answers there.
+      const owner = [...host.docker.containers.values()].find(
+        (c) => c.labels[LABELS.port] === String(port),
+      );
+      if (owner && owner.status !== "running") {
+        return { healthy: false, reason: `connect ECONNREFUSED 127.0.0.1:${port}` };
+      }
       return host.probe(port);
     },
     clock: {
