@@ -3,10 +3,13 @@
 // left behind when it fails. Not proven here: Docker's own behaviour (the
 // e2e tests run the real one).
 import * as fs from "node:fs";
+import * as path from "node:path";
 import type { ContainerSpec } from "../protocol/requests";
 import { containerDown, containerUp } from "./container";
 import { type FakeHost, fakeHost } from "./fakes.testutil";
+import { type Locks, socketLocks } from "./lock";
 import { containerName } from "./naming";
+import { LABELS, LOCKS } from "./store";
 
 const SPEC: ContainerSpec = {
   serviceId: "shop_web_production",
@@ -363,6 +366,92 @@ describe("container up", () => {
     await expect(up()).rejects.toThrow("port is already allocated");
     expect(host.trace.slice(-2)).toEqual([`docker start ${name}`, `docker remove ${name}`]);
     expect(record().status).toBe("missing");
+  });
+});
+
+describe("containers created together", () => {
+  // The host's real locks in the temp dir: a group must exclude another
+  // process's hold, and creates of one process must not exclude each other.
+  let otherProcess: Locks;
+  let inFlight: number;
+  let mostInFlight: number;
+  beforeEach(() => {
+    const dir = path.join(host.dir, "locks");
+    const real = socketLocks(dir);
+    otherProcess = socketLocks(dir);
+    host.fx.locks = {
+      hold: (lock, fn) => (host.trace.push(`lock ${lock}`), real.hold(lock, fn)),
+      tryHold: (lock, fn) => real.tryHold(lock, fn),
+    };
+    host.docker.images.add(IMAGE);
+    inFlight = mostInFlight = 0;
+    const create = host.docker.createContainer.bind(host.docker);
+    host.docker.createContainer = async (o) => {
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      try {
+        await new Promise((r) => setTimeout(r, 10));
+        return await create(o);
+      } finally {
+        inFlight--;
+      }
+    };
+  });
+
+  const replica = (slot: number): ContainerSpec => ({ ...SPEC, slot });
+  const count = (line: string) => host.trace.filter((t) => t === line).length;
+
+  it("share one hold of the port lock: one listing, distinct ports, their creates at once", async () => {
+    // Another process holds the lock and creates a container on 20000 meanwhile.
+    let release!: () => void;
+    let holding!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const other = otherProcess.hold(LOCKS.ports, async () => {
+      host.docker.add("other-1-0000000000", "created", { [LABELS.port]: "20000" });
+      holding();
+      await held;
+    });
+    await new Promise<void>((r) => (holding = r));
+    const ups = [1, 2, 3].map((slot) => containerUp(replica(slot), host.logLine, host.fx));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(host.trace.filter((t) => t.startsWith("docker create"))).toEqual([]);
+    release();
+    await other;
+    const ports = (await Promise.all(ups)).map((u) => u.hostPort);
+    expect(ports).toEqual([20001, 20002, 20003]);
+    expect(count("lock ports")).toBe(1);
+    expect(count("docker list conductor.port")).toBe(1);
+    expect(mostInFlight).toBe(3);
+  });
+
+  it("a group whose hold gives up fails, and the creates after it form a new one", async () => {
+    const real = host.fx.locks;
+    const giveUp = new Error("lock ports: another process still holds it after 120 s");
+    host.fx.locks = { ...real, hold: () => Promise.reject(giveUp) };
+    await expect(containerUp(replica(1), host.logLine, host.fx)).rejects.toBe(giveUp);
+    // The same Locks again (groups are kept by it), now holding.
+    Object.assign(host.fx.locks, { hold: real.hold });
+    expect(await containerUp(replica(2), host.logLine, host.fx)).toMatchObject({ hostPort: 20000 });
+  });
+
+  it("a create that fails fails only its own container: the others are created, started and keep their ports", async () => {
+    const create = host.docker.createContainer.bind(host.docker);
+    host.docker.createContainer = (o) =>
+      o.labels[LABELS.slot] === "2"
+        ? Promise.reject(new Error("docker POST /containers/create: no space left on device"))
+        : create(o);
+    const ups = [1, 2, 3].map((slot) => containerUp(replica(slot), host.logLine, host.fx));
+    const [one, two, three] = await Promise.allSettled(ups);
+    expect(two).toEqual({
+      status: "rejected",
+      reason: new Error("docker POST /containers/create: no space left on device"),
+    });
+    const names = [1, 3].map((slot) => containerName(replica(slot), host.store.salt()));
+    expect([one, three]).toEqual([
+      { status: "fulfilled", value: { name: names[0], hostPort: 20000 } },
+      { status: "fulfilled", value: { name: names[1], hostPort: 20002 } },
+    ]);
+    for (const n of names) expect(host.docker.containers.get(n)!.status).toBe("running");
+    expect(count("lock ports")).toBe(1);
   });
 });
 

@@ -5,6 +5,7 @@
 import type { ContainerState, CreateOptions } from "./docker";
 import { type HostEffects, hostEffects, type Log } from "./effects";
 import { commandProbe, type Probe } from "./health";
+import type { Locks } from "./lock";
 import { containerName } from "./naming";
 import { LABELS, LOCKS } from "./store";
 import type { ContainerSpec, ContainerStopRequest, StartedContainer } from "../protocol/requests";
@@ -72,13 +73,10 @@ async function ensureImage(spec: ContainerSpec, log: Log, fx: Pick<HostEffects, 
 }
 
 /**
- * Creates and starts the container (keeping `keepPort` when given). Picking
- * the port and creating the container hold the host's port lock, so two
- * containers never pick the same free port: once created, its port label
- * marks the port taken for the next picker (freePort). The start does not:
- * it is most of the time (0.5-0.6 s here, the network set up and the port
- * published), and under the lock the 20 containers of a 10 x 2 deploy
- * started one after another (issue 11).
+ * Creates and starts the container (keeping `keepPort` when given). The start
+ * holds no lock: it is most of the time (0.5-0.6 s here, the network set up
+ * and the port published), and under the port lock the 20 containers of a
+ * 10 x 2 deploy started one after another (issue 11).
  */
 export async function createAndStart(
   spec: ContainerSpec,
@@ -86,27 +84,10 @@ export async function createAndStart(
   keepPort: number | undefined,
   fx: StartEffects,
 ): Promise<number | undefined> {
-  const hostPort = await fx.locks.hold(LOCKS.ports, async () => {
-    const port = spec.http ? (keepPort ?? (await freePort(fx))) : undefined;
-    await fx.docker.createContainer({
-      name,
-      image: `${spec.image}:${spec.revision}`,
-      command: spec.command,
-      env: spec.env,
-      stopTimeoutSeconds: Math.ceil(spec.stopTimeoutMs / 1000),
-      ...runtimeOptions(spec),
-      ...(spec.logging && { logging: spec.logging }),
-      labels: {
-        // conductor's own labels last: the service's cannot override them.
-        ...spec.labels,
-        [LABELS.service]: spec.serviceId,
-        [LABELS.slot]: String(spec.slot),
-        ...(port ? { [LABELS.port]: String(port) } : {}),
-      },
-      publish: spec.http && port ? { containerPort: spec.http.port, hostPort: port } : undefined,
-    });
-    return port;
-  });
+  const hostPort = spec.http
+    ? await createWithPort({ spec, name, keepPort }, fx)
+    : // No port to pick, so no lock to wait for.
+      await fx.docker.createContainer(createOptions(spec, name, undefined)).then(() => undefined);
   try {
     await fx.docker.startContainer(name);
   } catch (err) {
@@ -114,6 +95,103 @@ export async function createAndStart(
     throw err;
   }
   return hostPort;
+}
+
+function createOptions(spec: ContainerSpec, name: string, port: number | undefined): CreateOptions {
+  return {
+    name,
+    image: `${spec.image}:${spec.revision}`,
+    command: spec.command,
+    env: spec.env,
+    stopTimeoutSeconds: Math.ceil(spec.stopTimeoutMs / 1000),
+    ...runtimeOptions(spec),
+    ...(spec.logging && { logging: spec.logging }),
+    labels: {
+      // conductor's own labels last: the service's cannot override them.
+      ...spec.labels,
+      [LABELS.service]: spec.serviceId,
+      [LABELS.slot]: String(spec.slot),
+      ...(port ? { [LABELS.port]: String(port) } : {}),
+    },
+    publish: spec.http && port ? { containerPort: spec.http.port, hostPort: port } : undefined,
+  };
+}
+
+/** An http container waiting to be created, and the caller waiting for its port. */
+interface Creation {
+  spec: ContainerSpec;
+  name: string;
+  keepPort: number | undefined;
+  created(port: number): void;
+  failed(err: unknown): void;
+}
+
+/**
+ * The creations of this process waiting for the host's port lock, by Locks
+ * (one per lock directory: effects.ts). Picking a port and creating the
+ * container hold that lock, so that two containers, of this process or
+ * another (another deploy's `conductor serve`, the supervisor), never pick
+ * the same free port: once created, a container's port label marks its port
+ * taken for the next picker (freePort). Those that wait together take it
+ * together, as a group commit: one listing, distinct ports, their creates at
+ * once. One at a time, the 20 creates of a 10 x 2 deploy came ~0.15 s apart
+ * (issue 11).
+ */
+const waiting = new WeakMap<Locks, Creation[]>();
+
+function createWithPort(
+  c: Pick<Creation, "spec" | "name" | "keepPort">,
+  fx: StartEffects,
+): Promise<number> {
+  return new Promise((created, failed) => {
+    const group = waiting.get(fx.locks);
+    if (group) return void group.push({ ...c, created, failed });
+    const mine = [{ ...c, created, failed }];
+    waiting.set(fx.locks, mine);
+    fx.locks
+      .hold(LOCKS.ports, () => {
+        // Those that come from now on wait for the next hold.
+        waiting.delete(fx.locks);
+        return createGroup(mine, fx);
+      })
+      .then(
+        (outcomes) =>
+          outcomes.forEach((o, i) =>
+            o.status === "fulfilled" ? mine[i].created(o.value) : mine[i].failed(o.reason),
+          ),
+        (err) => {
+          // It gave up waiting: later creates must not join a group that will never run.
+          if (waiting.get(fx.locks) === mine) waiting.delete(fx.locks);
+          mine.forEach((m) => m.failed(err));
+        },
+      );
+  });
+}
+
+/** Under the port lock, let go once all are created: the port of each, or why its create failed. */
+async function createGroup(group: Creation[], fx: StartEffects) {
+  const ports = await pickPorts(group, fx);
+  return Promise.allSettled(
+    group.map(async (c, i) => {
+      await fx.docker.createContainer(createOptions(c.spec, c.name, ports[i]));
+      return ports[i];
+    }),
+  );
+}
+
+/** Each its port to keep, else a free one (freePort), none the same. */
+async function pickPorts(group: Creation[], fx: StartEffects): Promise<number[]> {
+  const kept = group.flatMap((c) => (c.keepPort ? [c.keepPort] : []));
+  if (kept.length === group.length) return kept;
+  const listed = await fx.docker.listContainers(LABELS.port);
+  const taken = new Set([...listed.map((l) => Number(l.labels[LABELS.port])), ...kept]);
+  const ports: number[] = [];
+  for (const c of group) {
+    const port = c.keepPort ?? (await freePort(taken, fx));
+    taken.add(port);
+    ports.push(port);
+  }
+  return ports;
 }
 
 /**
@@ -133,11 +211,8 @@ export function runtimeOptions(
   };
 }
 
-/** A port no conductor container holds (running or not) and nothing listens on. */
-async function freePort(fx: StartEffects): Promise<number> {
-  const taken = new Set(
-    (await fx.docker.listContainers(LABELS.port)).map((c) => Number(c.labels[LABELS.port])),
-  );
+/** A port not `taken` (by conductor's containers, running or not) that nothing listens on. */
+async function freePort(taken: Set<number>, fx: StartEffects): Promise<number> {
   const start = Math.floor(fx.random.fraction() * PORT_RANGE);
   for (let i = 0; i < PORT_RANGE; i++) {
     const port = PORT_BASE + ((start + i) % PORT_RANGE);

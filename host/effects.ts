@@ -88,13 +88,26 @@ function onSignals(signals: readonly NodeJS.Signals[], handler: (s: NodeJS.Signa
   };
 }
 
+/**
+ * One Locks per lock directory in a process, so that what waits there for a
+ * lock is seen together: container.ts groups the creates that wait for the
+ * port lock by it. `conductor serve` makes effects per request.
+ */
+const locksByDir = new Map<string, Locks>();
+
+function locksOf(dir: string): Locks {
+  let locks = locksByDir.get(dir);
+  if (!locks) locksByDir.set(dir, (locks = socketLocks(dir)));
+  return locks;
+}
+
 /** The real effects; the environment names the state and config directories. */
 export function hostEffects(env: NodeJS.ProcessEnv = process.env): HostEffects {
   const store = defaultStore(env);
   return {
     docker: dockerClient,
     store,
-    locks: socketLocks(store.locksDir),
+    locks: locksOf(store.locksDir),
     exec,
     probe,
     clock: { now: () => Date.now(), sleep },
