@@ -398,6 +398,12 @@ describe("containers created together", () => {
   });
 
   const replica = (slot: number): ContainerSpec => ({ ...SPEC, slot });
+  const until = async (done: () => boolean) => {
+    for (let waited = 0; !done(); waited += 5) {
+      if (waited > 2000) throw new Error("waited 2 s in vain");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
   const count = (line: string) => host.trace.filter((t) => t === line).length;
 
   it("share one hold of the port lock: one listing, distinct ports, their creates at once", async () => {
@@ -421,6 +427,28 @@ describe("containers created together", () => {
     expect(count("lock ports")).toBe(1);
     expect(count("docker list conductor.port")).toBe(1);
     expect(mostInFlight).toBe(3);
+  });
+
+  it("a group waits for the one before it of its own process in memory, then takes the lock at once", async () => {
+    const hold = host.fx.locks.hold;
+    let holders = 0;
+    host.fx.locks.hold = async (lock, fn) => {
+      // Were it to ask while its own group holds the lock, it would poll: the lock never frees it earlier.
+      if (holders > 0) host.trace.push("asked while its own group holds it");
+      holders++;
+      try {
+        return await hold(lock, fn);
+      } finally {
+        holders--;
+      }
+    };
+    const first = containerUp(replica(1), host.logLine, host.fx);
+    await until(() => inFlight > 0); // the first group holds the lock, creating
+    const next = [2, 3].map((slot) => containerUp(replica(slot), host.logLine, host.fx));
+    const ports = (await Promise.all([first, ...next])).map((u) => u.hostPort);
+    expect(ports).toEqual([20000, 20001, 20002]);
+    expect(count("lock ports")).toBe(2);
+    expect(host.trace).not.toContain("asked while its own group holds it");
   });
 
   it("a group whose hold gives up fails, and the creates after it form a new one", async () => {

@@ -138,6 +138,12 @@ interface Creation {
  * (issue 11).
  */
 const waiting = new WeakMap<Locks, Creation[]>();
+/**
+ * The last group of this process to hold or wait for the lock, by Locks: the
+ * next waits for it here, and takes the lock as it lets go, not up to 100 ms
+ * later at its next try (lock.ts polls a lock another holds).
+ */
+const lastGroup = new WeakMap<Locks, Promise<unknown>>();
 
 function createWithPort(
   c: Pick<Creation, "spec" | "name" | "keepPort">,
@@ -148,23 +154,28 @@ function createWithPort(
     if (group) return void group.push({ ...c, created, failed });
     const mine = [{ ...c, created, failed }];
     waiting.set(fx.locks, mine);
-    fx.locks
-      .hold(LOCKS.ports, () => {
+    const held = (lastGroup.get(fx.locks) ?? Promise.resolve()).then(() =>
+      fx.locks.hold(LOCKS.ports, () => {
         // Those that come from now on wait for the next hold.
         waiting.delete(fx.locks);
         return createGroup(mine, fx);
-      })
-      .then(
-        (outcomes) =>
-          outcomes.forEach((o, i) =>
-            o.status === "fulfilled" ? mine[i].created(o.value) : mine[i].failed(o.reason),
-          ),
-        (err) => {
-          // It gave up waiting: later creates must not join a group that will never run.
-          if (waiting.get(fx.locks) === mine) waiting.delete(fx.locks);
-          mine.forEach((m) => m.failed(err));
-        },
-      );
+      }),
+    );
+    lastGroup.set(
+      fx.locks,
+      held.catch(() => undefined),
+    );
+    held.then(
+      (outcomes) =>
+        outcomes.forEach((o, i) =>
+          o.status === "fulfilled" ? mine[i].created(o.value) : mine[i].failed(o.reason),
+        ),
+      (err) => {
+        // It gave up waiting: later creates must not join a group that will never run.
+        if (waiting.get(fx.locks) === mine) waiting.delete(fx.locks);
+        mine.forEach((m) => m.failed(err));
+      },
+    );
   });
 }
 
