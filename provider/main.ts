@@ -7,5 +7,6 @@ import { FleetProvider } from "./provider";
 import { runThroughSessions } from "./transport";
 
 const args = process.argv.slice(2);
-exitWhenOrphaned();
-main(new FleetProvider(runThroughSessions, engineLog(engineAddressOf(args))), args);
+const engine = engineAddressOf(args);
+exitWhenOrphaned(process, 1_000, engine);
+main(new FleetProvider(runThroughSessions, engineLog(engine)), args);

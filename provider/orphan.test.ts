@@ -1,6 +1,7 @@
 // A provider whose CLI is SIGKILLed exits by itself: a real process tree
 // (this test -> a stand-in CLI -> a stand-in provider running exitWhenOrphaned).
 import { spawn } from "node:child_process";
+import * as net from "node:net";
 import * as path from "node:path";
 
 const PROVIDER = `
@@ -24,7 +25,37 @@ const alive = (pid: number) => {
   }
 };
 
+/** A stand-in provider whose parent is this test, asking the engine at `address`. */
+const providerAsking = (address: string) => `
+require(${JSON.stringify(require.resolve("esbuild-register/dist/node"))}).register();
+require(${JSON.stringify(path.join(__dirname, "orphan.ts"))}).exitWhenOrphaned(process, 50, ${JSON.stringify(address)});
+process.stdout.write("serving\\n");
+setInterval(() => undefined, 1000);
+`;
+
 describe("exitWhenOrphaned", () => {
+  // A CLI killed while its provider was starting leaves it with init as the
+  // parent it remembers: only the engine's going away tells.
+  it("ends the provider once the engine takes no more connections, and not while it does", async () => {
+    const engine = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => engine.listen(0, "127.0.0.1", resolve));
+    const { port } = engine.address() as net.AddressInfo;
+    const provider = spawn(process.execPath, ["-e", providerAsking(`127.0.0.1:${port}`)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const exited = new Promise<number | null>((resolve) => provider.once("exit", resolve));
+    await new Promise((resolve) => provider.stdout.once("data", resolve));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(provider.exitCode).toBeNull();
+    await new Promise((resolve) => engine.close(resolve));
+    const code = await Promise.race([
+      exited,
+      new Promise((r) => setTimeout(() => r("alive"), 5_000)),
+    ]);
+    if (code === "alive") provider.kill("SIGKILL");
+    expect(code).toBe(0);
+  });
+
   it("ends the provider soon after its CLI is killed, and not while the CLI lives", async () => {
     const cli = spawn(process.execPath, ["-e", CLI], { stdio: ["ignore", "pipe", "inherit"] });
     const pid = await new Promise<number>((resolve, reject) => {

@@ -73,7 +73,8 @@ export class TestStack {
     this.configFile = path.join(dir, `Pulumi.${name}.yaml`);
     this.env = {
       ...process.env,
-      PULUMI_BACKEND_URL: `file://${dir}/state`,
+      // No sidecar files: a kill as one is rewritten leaves it empty and the stack unreadable (scripts/lib.sh).
+      PULUMI_BACKEND_URL: `file://${dir}/state?metadata=skip`,
       PULUMI_CONFIG_PASSPHRASE: "e2e-test-passphrase",
       PULUMI_SKIP_UPDATE_CHECK: "true",
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
@@ -165,15 +166,18 @@ export class TestStack {
   }
 
   /**
-   * Starts `pulumi up` and kills it, with every process it started (language
-   * host, program, provider, host commands), after `afterMs`: the deploy
-   * interrupted the hard way. Resolves to what it printed before it died.
+   * Starts `pulumi up` and kills its process group with SIGKILL after
+   * `afterMs`: the deploy interrupted the hard way. The CLI starts its plugins
+   * (language host, provider) in groups of their own, so they and what they
+   * started outlive it, as they would after a cancelled CI job. Resolves to
+   * what it printed before it died and the processes below it at the kill.
    */
-  async upKilledAfter(afterMs: number): Promise<string> {
+  async upKilledAfter(afterMs: number): Promise<{ output: string; below: ProcessSeen[] }> {
     const up = this.startUp();
     await new Promise((r) => setTimeout(r, afterMs));
+    const below = up.pid ? processesBelow(up.pid) : [];
     up.signal("SIGKILL");
-    return (await up.exited).output;
+    return { output: (await up.exited).output, below };
   }
 
   /**
@@ -253,7 +257,7 @@ export class TestStack {
         return false;
       }
     };
-    return { exited, signal, output: () => output };
+    return { exited, signal, output: () => output, pid: child.pid };
   }
 
   async outputs(): Promise<Record<string, unknown>> {
@@ -272,4 +276,49 @@ export class TestStack {
     await this.pulumi(["destroy", "--yes", "--skip-preview"]).catch(() => undefined);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+export interface ProcessSeen {
+  pid: number;
+  /** Its command line, for a failure's message. */
+  args: string;
+  /** When it started (clock ticks since boot): tells it from a later process given the same pid. */
+  startTicks: string;
+}
+
+/** Fields of /proc/<pid>/stat after the command's name: ppid is the second, starttime the 20th. */
+function statFields(pid: string): string[] | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined; // gone meanwhile
+  }
+}
+
+/** Every process below `root` now: its children, theirs, and so on (from /proc). */
+export function processesBelow(root: number): ProcessSeen[] {
+  const parentOf = new Map<number, number>();
+  for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    const fields = statFields(pid);
+    if (fields) parentOf.set(Number(pid), Number(fields[1]));
+  }
+  const below = (pid: number): number[] =>
+    [...parentOf].filter(([, ppid]) => ppid === pid).flatMap(([child]) => [child, ...below(child)]);
+  return below(root).flatMap((pid) => {
+    const fields = statFields(String(pid));
+    if (!fields) return [];
+    let args = "";
+    try {
+      args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+    } catch {
+      return [];
+    }
+    return [{ pid, args, startTicks: fields[19] }];
+  });
+}
+
+/** Those of `seen` still running (the same process: same pid, same start). */
+export function stillRunning(seen: ProcessSeen[]): ProcessSeen[] {
+  return seen.filter((p) => statFields(String(p.pid))?.[19] === p.startTicks);
 }

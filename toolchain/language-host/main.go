@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
@@ -54,6 +55,7 @@ type host struct {
 
 func main() {
 	h := &host{engine: engineAddress(os.Args[1:])}
+	exitWhenEngineGone(h.engine)
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Init: func(s *grpc.Server) error {
 			pulumirpc.RegisterLanguageRuntimeServer(s, h)
@@ -70,6 +72,27 @@ func main() {
 		fmt.Fprintf(os.Stderr, "language host: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+// exitWhenEngineGone asks the engine once a second whether it is still there,
+// as Pulumi's own plugins do (rpcutil.Healthcheck), and exits when it is not.
+// The CLI never says goodbye when it is killed: one `pulumi up` killed with
+// SIGKILL (a cancelled CI job, the interrupted-deploy tests) left this
+// process running for good, re-parented to init (seven after one e2e run).
+// A program it started sees its own engine connection fail and exits too.
+func exitWhenEngineGone(engine string) {
+	if engine == "" {
+		return
+	}
+	ctx, gone := context.WithCancel(context.Background())
+	if err := rpcutil.Healthcheck(ctx, engine, time.Second, gone); err != nil {
+		return
+	}
+	go func() {
+		<-ctx.Done()
+		fmt.Fprintln(os.Stderr, "language host: the engine is gone; exiting")
+		os.Exit(1)
+	}()
 }
 
 // engineAddress is the last positional argument (flags may precede it).
