@@ -94,7 +94,7 @@ class EmptyProject {
     const state = fs.mkdtempSync(path.join(os.tmpdir(), "conductor-bench-empty-"));
     const env = {
       ...process.env,
-      PULUMI_BACKEND_URL: `file://${state}`,
+      PULUMI_BACKEND_URL: `file://${state}?metadata=skip`,
       PULUMI_CONFIG_PASSPHRASE: "bench",
       PULUMI_SKIP_UPDATE_CHECK: "true",
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",

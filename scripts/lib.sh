@@ -47,7 +47,12 @@ local_backend_env() {
   local home="${CONDUCTOR_HOME:-$HOME/.conductor}"
   mkdir -p "$home/state"
   chmod 700 "$home"
-  export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$home/state}"
+  # metadata=skip: no sidecar files beside the state. Pulumi's file backend
+  # (gocloud fileblob) truncates a sidecar before writing it again, so a
+  # `pulumi up` killed at that instant left one empty and the stack
+  # unreadable ("failed to load checkpoint: EOF"; README, "Recover an
+  # interrupted deploy"). The state files themselves are written atomically.
+  export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$home/state?metadata=skip}"
   export PULUMI_CONFIG_PASSPHRASE="${CONDUCTOR_DEV_PASSPHRASE:-conductor-dev}"
   unset PULUMI_CONFIG_PASSPHRASE_FILE
 }
