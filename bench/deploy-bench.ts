@@ -2,7 +2,8 @@
 // run: medians over BENCH_RUNS runs (default 5) of real `pulumi up`s and
 // previews on this machine, with an example app that boots in BENCH_BOOT_DELAY
 // (default 1.5s) and drains for BENCH_DRAIN (default 1s) on SIGTERM, like a
-// real web app. Rows and targets: issue 11, README "Benchmark".
+// real web app. Rows and targets: issue 11, README "Benchmark". The 10 x 2
+// change also runs with PULUMI_PARALLEL=64, as the deploy workflow does.
 // BENCH_FLEET=1 adds the row on the test fleet (3 hosts over SSH; starting the
 // fleet takes ~15 s, ~2 min more the first time, to build its host image);
 // BENCH_ONLY_FLEET=1 runs that row alone.
@@ -44,8 +45,16 @@ class LocalBench {
     private readonly listenBase: number,
   ) {}
 
-  static async create(name: string, count: number, listenBase: number): Promise<LocalBench> {
-    const bench = new LocalBench(await TestStack.create(name), count, listenBase);
+  /** `env`: more of the environment its `pulumi` commands run in (e.g. PULUMI_PARALLEL). */
+  static async create(
+    name: string,
+    count: number,
+    listenBase: number,
+    env: Record<string, string> = {},
+  ): Promise<LocalBench> {
+    const stack = await TestStack.create(name);
+    Object.assign(stack.env, env);
+    const bench = new LocalBench(stack, count, listenBase);
     await bench.write();
     await bench.stack.upOk();
     return bench;
@@ -254,6 +263,8 @@ async function main() {
   const empty = await EmptyProject.create();
   const one = await LocalBench.create("bench1", 1, 18310);
   const ten = await LocalBench.create("bench10", 10, 18320);
+  // Pulumi runs 4 steps per core at once; each container's step lasts its app's boot.
+  const tenWide = await LocalBench.create("bench10p", 10, 18350, { PULUMI_PARALLEL: "64" });
   const { stack: pv, preview } = await previewOf50x3x3();
   try {
     // The first of each has no old containers to stop.
@@ -264,6 +275,7 @@ async function main() {
       one: [] as number[],
       bareTen: [] as number[],
       ten: [] as number[],
+      tenWide: [] as number[],
       emptyUp: [] as number[],
       noop: [] as number[],
       emptyPreview: [] as number[],
@@ -276,6 +288,7 @@ async function main() {
       m.one.push(await one.change());
       m.bareTen.push(await bareTen.swap());
       m.ten.push(await ten.change());
+      m.tenWide.push(await tenWide.change());
       if (ONLY_DEPLOYS) continue;
       m.emptyUp.push(await empty.up());
       m.noop.push(await ten.noop());
@@ -312,6 +325,12 @@ async function main() {
         { of: { row: oneRow, name: "1-service up" }, plus: 2, label: "issue 11 as filed" },
       ],
     });
+    rows.push({
+      name: "pulumi up, revision change, 10 services x 2, PULUMI_PARALLEL=64",
+      seconds: m.tenWide,
+      floor: bareTenRow,
+      targets: [{ plus: 1.5 }],
+    });
     if (!ONLY_DEPLOYS)
       rows.push(
         emptyUp,
@@ -330,7 +349,7 @@ async function main() {
         },
       );
   } finally {
-    await Promise.all([one.dispose(), ten.dispose(), pv.dispose()]);
+    await Promise.all([one.dispose(), ten.dispose(), tenWide.dispose(), pv.dispose()]);
     BareSwap.disposeAll();
     empty.dispose();
   }
