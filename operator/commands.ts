@@ -135,13 +135,23 @@ export async function rollback(args: RollbackArgs): Promise<number> {
       return 1;
     }
   }
-  const up = await pulumi(["up", ...stackArgs, "--yes", ...(args.yes ? [] : ["--skip-preview"])], {
-    show: true,
-  });
+  const up = await pulumi(
+    ["up", ...stackArgs, "--yes", ...(args.yes ? [] : ["--skip-preview"]), ...wideParallel()],
+    { show: true },
+  );
   out(
     up.code === 0
       ? `Stack ${args.stack} runs ${plan.to} now (conductor:revision in its config).\n`
       : `pulumi up failed: conductor:revision stays ${plan.to} in the config; fix what it says and run pulumi up, or roll back again with --to ${plan.from ?? "<sha>"}.\n`,
   );
   return up.code;
+}
+
+/**
+ * A rollback is a deploy: every container's step at once, as the deploy
+ * workflow does (README, "Many containers, few cores"), unless the operator
+ * set PULUMI_PARALLEL.
+ */
+function wideParallel(): string[] {
+  return process.env.PULUMI_PARALLEL ? [] : ["--parallel", "64"];
 }
