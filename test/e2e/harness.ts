@@ -298,23 +298,22 @@ function statFields(pid: string): string[] | undefined {
 
 /** Every process below `root` now: its children, theirs, and so on (from /proc). */
 export function processesBelow(root: number): ProcessSeen[] {
-  const parentOf = new Map<number, number>();
+  const stats = new Map<number, string[]>();
   for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     const fields = statFields(pid);
-    if (fields) parentOf.set(Number(pid), Number(fields[1]));
+    if (fields) stats.set(Number(pid), fields);
   }
   const below = (pid: number): number[] =>
-    [...parentOf].filter(([, ppid]) => ppid === pid).flatMap(([child]) => [child, ...below(child)]);
+    [...stats]
+      .filter(([, fields]) => Number(fields[1]) === pid)
+      .flatMap(([child]) => [child, ...below(child)]);
   return below(root).flatMap((pid) => {
-    const fields = statFields(String(pid));
-    if (!fields) return [];
-    let args = "";
     try {
-      args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+      const args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+      return [{ pid, args, startTicks: stats.get(pid)![19] }];
     } catch {
-      return [];
+      return []; // gone meanwhile
     }
-    return [{ pid, args, startTicks: fields[19] }];
   });
 }
 
