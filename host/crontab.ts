@@ -20,7 +20,7 @@
 // under Debian's cron with testdata/crontab/debian-cron-check.sh.
 import { CronExpressionParser } from "cron-parser";
 import { shellQuote } from "../protocol/quote";
-import { CONDUCTOR_BIN, REVISION } from "../protocol/rules";
+import { CONDUCTOR_BIN, HOST_PATH, REVISION } from "../protocol/rules";
 
 export interface WrapOptions {
   /** e.g. "gocardless_cron_production" ([a-z0-9_-]). */
@@ -49,9 +49,6 @@ export interface CronJob {
 export type WrapResult =
   { ok: true; file: string; jobs: CronJob[] } | { ok: false; problems: CrontabProblem[] };
 
-// Cron's default PATH is /usr/bin:/bin; conductor is `#!/usr/bin/env node` and node or docker
-// may live in /usr/local/bin. Debian's /etc/crontab sets the same PATH.
-const HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 // Vixie-based crons read a command or an environment line into a 1000-byte buffer (MAX_COMMAND,
 // MAX_ENVSTR in macros.h). Debian's cron 3.0pl1-162, tried here, runs a 998-byte command and
 // ignores the WHOLE file when one is 999 bytes; cronie allows 128 KiB.

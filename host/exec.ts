@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import * as path from "node:path";
+import { HOST_PATH } from "../protocol/rules";
 
 export interface ExecResult {
   code: number;
@@ -49,4 +51,15 @@ export function exec(file: string, args: string[], options: ExecOptions = {}): P
     child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");
   });
+}
+
+/**
+ * The caller's PATH with the host's system directories it lacks appended, so
+ * `nginx` (in /usr/sbin) is found from cron's /usr/bin:/bin too; the caller's
+ * own directories keep their order and come first.
+ */
+export function withSystemDirs(current: string | undefined): string {
+  const dirs = (current ?? "").split(path.delimiter).filter((dir) => dir !== "");
+  const missing = HOST_PATH.split(path.delimiter).filter((dir) => !dirs.includes(dir));
+  return [...dirs, ...missing].join(path.delimiter);
 }

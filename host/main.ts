@@ -3,6 +3,7 @@
 // request on stdin; operators call `run`, `status`, `logs`, `pause` and `resume`
 // by hand (`npx conductor` calls some of them too).
 import { containerDown, containerUp } from "./container";
+import { withSystemDirs } from "./exec";
 import { imagePull } from "./image";
 import { logsCommand } from "./logs";
 import { imageList, statusReport } from "./report";
@@ -188,6 +189,8 @@ export function exitCodeOf(err: unknown): number {
 }
 
 if (require.main === module) {
+  // Started by cron (the supervisor's watchdog, a job's wrapper) it would not find nginx otherwise.
+  process.env.PATH = withSystemDirs(process.env.PATH);
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: Error) => {

@@ -388,7 +388,7 @@ describe("a leader killed mid-batch", () => {
     expect(fs.readFileSync(confFile(DEAD), "utf8")).toBe("previous of dead\n");
     expect(execs()).toEqual(["exec nginx -t", "exec nginx -s reload"]);
     expect(host.log).toEqual([
-      `nginx: a conductor process died while changing ${confFile(DEAD)}, ${confFile(LIVE)}; put the previous files back`,
+      `nginx: a batch left unfinished (its process died, or its nginx -t or reload failed) changed ${confFile(DEAD)}, ${confFile(LIVE)}; put the previous files back`,
       `nginx: dropped the change of ${DEAD}: the deploy that asked for it is gone`,
       `${confFile(LIVE)}: installed, nginx reloaded`,
     ]);
@@ -406,6 +406,15 @@ describe("a leader killed mid-batch", () => {
     expect(fs.existsSync(confFile(DEAD))).toBe(false);
     // nginx may run what the dead leader wrote: it must run the files again.
     expect(execs()).toEqual(["exec nginx -t", "exec nginx -s reload"]);
+  });
+
+  it("reloads, and names no file, after a batch that died or failed before reloading changed none", async () => {
+    fs.mkdirSync(path.join(host.store.root, "nginx-batch"), { recursive: true });
+    fs.writeFileSync(path.join(host.store.root, "nginx-batch", "journal.json"), "{}");
+    await nginxRemove({ serviceId: "shop_other_production" }, host.logLine, fx);
+    expect(execs()).toEqual(["exec nginx -t", "exec nginx -s reload"]);
+    expect(host.log[0]).toBe("nginx: a batch left unfinished had not reloaded nginx; reloading it");
+    expect(batchLeftovers()).toEqual([]);
   });
 
   it("still reloads after putting the dead leader's files back when its own commit throws", async () => {

@@ -92,10 +92,11 @@ function committer(fx: NginxEffects): Committer {
       if (left.status === "missing") return false;
       if (left.status === "ok") {
         restore(left.value);
+        const files = Object.keys(left.value).map((n) => fx.nginxConfDir.path(n));
         log(
-          `nginx: a conductor process died while changing ${Object.keys(left.value)
-            .map((n) => fx.nginxConfDir.path(n))
-            .join(", ")}; put the previous files back`,
+          files.length > 0
+            ? `nginx: a batch left unfinished (its process died, or its nginx -t or reload failed) changed ${files.join(", ")}; put the previous files back`
+            : "nginx: a batch left unfinished had not reloaded nginx; reloading it",
         );
       } else log(`nginx: ${left.message}; removed it`);
       removeFile(journalFile);

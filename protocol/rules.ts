@@ -19,3 +19,10 @@ export function serviceId(app: string, service: string, stack: string): string {
 
 /** Where the deploy installs the host command on every host. */
 export const CONDUCTOR_BIN = "/usr/local/bin/conductor";
+
+/**
+ * The PATH conductor runs programs with on a host, whatever its caller's: cron
+ * gives /usr/bin:/bin, where neither nginx (/usr/sbin) nor a node in
+ * /usr/local/bin is found. Debian's /etc/crontab sets the same.
+ */
+export const HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

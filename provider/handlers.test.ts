@@ -440,6 +440,7 @@ describe("an agent", () => {
     expect(fs.readFileSync(file, "utf8")).toBe(
       [
         "# Installed by conductor: starts conductor supervise unless it runs (no systemd here).",
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         `@reboot root ${CONDUCTOR} supervise --background >/dev/null 2>&1`,
         `* * * * * root ${CONDUCTOR} supervise --background >/dev/null 2>&1`,
         "",

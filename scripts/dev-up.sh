@@ -22,8 +22,11 @@ pulumi up --stack dev --yes --non-interactive --skip-preview --config "conductor
 url="$(pulumi stack output --stack dev localUrls --json | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0))[0] ?? "")')"
 [ -n "$url" ] || die "the dev stack has no nginx-fronted service on this machine"
 # "unchanged" does not mean answering: when dockerd has just been started
-# (above), the containers it stopped are being started again by the supervisor
-# and boot for a moment. Wait for an answer, for 30 s at most.
+# (above), the containers it stopped come back only once the supervisor runs,
+# which cron's watchdog sees to within a minute. Start it now (nothing happens
+# when it runs), then wait for an answer while they boot, for 30 s at most.
+step "Making sure conductor supervise runs (it starts stopped containers again)"
+/usr/local/bin/conductor supervise --background
 step "Checking that the example service answers at $url"
 if ! answer="$(curl -fsS --max-time 5 --retry 30 --retry-delay 1 --retry-all-errors "$url" 2>/dev/null)"; then
   die "no answer from $url after 30 s; see \`conductor status\` and \`docker logs <container>\` (README, \"When a deploy fails\")"

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import { z } from "zod";
 import { connectionSchema } from "../../protocol/connection";
 import { RESOURCE_TYPES } from "../../protocol/names";
-import { CONDUCTOR_BIN } from "../../protocol/rules";
+import { CONDUCTOR_BIN, HOST_PATH } from "../../protocol/rules";
 import type { Connection } from "../../protocol/connection";
 import type { RunOnHost } from "../transport";
 import { diffWith } from "./diff";
@@ -50,6 +50,7 @@ UNIT
   systemctl restart conductor-supervise.service
 else
   printf '%s\\n' '# Installed by conductor: starts conductor supervise unless it runs (no systemd here).' \\
+    'PATH=${HOST_PATH}' \\
     '@reboot root ${CONDUCTOR_BIN} supervise --background >/dev/null 2>&1' \\
     '* * * * * root ${CONDUCTOR_BIN} supervise --background >/dev/null 2>&1' > /etc/cron.d/conductor-supervise.tmp
   mv -f /etc/cron.d/conductor-supervise.tmp /etc/cron.d/conductor-supervise

@@ -82,6 +82,24 @@ describe("conductor supervise", () => {
     expect(cron).toContain("\n* * * * * root /usr/local/bin/conductor supervise --background");
   });
 
+  it("holds a killed replica out of nginx and puts it back when cron started it", async () => {
+    // Cron's environment: PATH=/usr/bin:/bin, where nginx (/usr/sbin) is not.
+    const cronEnv = { PATH: "/usr/bin:/bin", HOME: "/root", SHELL: "/bin/sh" };
+    await run(process.execPath, ["/usr/local/bin/conductor", "supervise", "--restart"], {
+      env: cronEnv,
+    });
+    const from = fs.statSync(LOG).size;
+    const logSince = () => fs.readFileSync(LOG, "utf8").slice(from);
+    const [web0] = await containersOf(id("web"));
+    await run("docker", ["kill", web0.name]);
+    await until("the killed replica to be back in nginx", async () =>
+      logSince().includes(`${web0.name}: answers its health check`),
+    );
+    expect(logSince()).toContain(`${web0.name}: held out of nginx`);
+    expect(logSince()).toContain("back in nginx");
+    expect(logSince()).not.toMatch(/could not|ENOENT/);
+  });
+
   it("starts a killed container again, on the same port", async () => {
     const [web0] = await containersOf(id("web"));
     const { hostPort } = recordOf(web0.name);
