@@ -3,12 +3,9 @@
 // (tooling/bundles.js). Compiling the TypeScript at every start, even with
 // esbuild-register, cost a second of every deploy. Types are checked by
 // `npx tsc` (scripts/test.sh).
-const { warmUpProvider } = require("./tooling/warm-up");
 const { BUNDLES, freshBundle } = require("./tooling/bundles");
 
 // The SDK calls an exported function and awaits it: the stack's outputs are
-// what the program returns. The provider starts while the bundle loads.
-module.exports = async () => {
-  await warmUpProvider();
-  return require(freshBundle(BUNDLES.program).path)();
-};
+// what the program returns. The provider is already starting
+// (tooling/warm-up.js, preloaded).
+module.exports = async () => require(freshBundle(BUNDLES.program).path)();

@@ -1,6 +1,6 @@
 // Where the start of a deploy goes (issue 11): a no-op `pulumi up -v=9 --logtostderr`
 // of a stack of STARTUP_SERVICES services (default 1) x 1 replica on this machine,
-// STARTUP_RUNS times (default 5); each piece's median from the CLI's log timestamps.
+// STARTUP_RUNS times (default 5); when each event happened, median, from the CLI's log timestamps.
 //   flock /tmp/conductor-machine.lock node -r esbuild-register bench/startup-bench.ts
 // (after `scripts/test.sh unit` or `scripts/benchmark.sh` prepared the machine and PATH).
 // STARTUP_LOG_DIR=<dir> keeps each run's log. Not a test: read the figures, do not assert them.
@@ -14,34 +14,39 @@ const SERVICES = Number(process.env.STARTUP_SERVICES ?? 1);
 const LOG_DIR = process.env.STARTUP_LOG_DIR;
 const IMAGE_TAG = "0be0a01";
 
-/** Log lines (the CLI's JSON log at -v=9) that end each piece, in order. */
-const MARKS: [string, RegExp][] = [
-  ["CLI until it launches the language host", /Launching plugin 'nodejs'/],
-  ["language host #1 (About): start", /langhost\[nodejs\]\.About\(\) executing/],
-  ["  ... until the CLI launches #2", /Launching plugin 'nodejs'/],
-  ["language host #2: start, required plugins", /langhost\[nodejs\]\.Run\(/],
+/**
+ * Log lines (the CLI's JSON log at -v=9) of each event, and which occurrence.
+ * Printed as when each happened after `pulumi` was spawned, not as pieces in a
+ * row: the program and the provider start side by side (tooling/warm-up.js).
+ */
+const EVENTS: [string, RegExp, number][] = [
+  ["CLI launches language host #1 (About)", /Launching plugin 'nodejs'/, 1],
+  ["CLI launches language host #2 (Run)", /Launching plugin 'nodejs'/, 2],
+  [
+    "program: the warm-up asks for the fleet provider",
+    /ProviderRegistry\.Check\(urn:[^)]*::pulumi:providers:fleet::default\)/,
+    1,
+  ],
+  ["engine launches the fleet provider", /Launching plugin 'fleet \(resource\)'/, 1],
+  ["provider: answers", /Provider\[0x[0-9a-f]+\]\.GetPluginInfo\(\) executing/, 1],
   [
     "program: node + SDK until the stack registers",
     /RegisterResource received: t=pulumi:pulumi:Stack/,
+    1,
   ],
-  ["program: index.ts until its first resource", /Launching plugin 'fleet \(resource\)'/],
-  ["provider: start until it answers", /Provider\[0x[0-9a-f]+\]\.GetPluginInfo\(\) executing/],
-  ["  ... until the first resource operation", /Provider\[0x[0-9a-f]+\]\.Check\(urn:[^)]*\$fleet:/],
+  ["program: its first fleet resource", /RegisterResource received: t=fleet:index:/, 1],
+  ["first resource operation (Check)", /Provider\[0x[0-9a-f]+\]\.Check\(urn:[^)]*\$fleet:/, 1],
 ];
 
-/** Seconds each piece took in one run, from the spawn of `pulumi` to its exit. */
-function pieces(log: string, spawned: number, exited: number): number[] {
+/** Seconds after the spawn of `pulumi` at which each event happened in one run, and its exit. */
+function eventTimes(log: string, spawned: number, exited: number): number[] {
   const lines = log.split("\n");
-  const times: number[] = [spawned];
-  let at = 0;
-  for (const [name, pattern] of MARKS) {
-    while (at < lines.length && !pattern.test(lines[at])) at++;
-    if (at === lines.length) throw new Error(`no log line for "${name}" (${pattern})`);
-    times.push(Date.parse(JSON.parse(lines[at]).time));
-    at++;
-  }
-  const seconds = times.slice(1).map((t, i) => (t - times[i]) / 1000);
-  return [...seconds, (times[times.length - 1] - spawned) / 1000, (exited - spawned) / 1000];
+  const times = EVENTS.map(([name, pattern, occurrence]) => {
+    const matching = lines.filter((line) => pattern.test(line));
+    if (matching.length < occurrence) throw new Error(`no log line for "${name}" (${pattern})`);
+    return (Date.parse(JSON.parse(matching[occurrence - 1]).time) - spawned) / 1000;
+  });
+  return [...times, (exited - spawned) / 1000];
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -86,16 +91,12 @@ async function main() {
       ]);
       const exited = Date.now();
       if (LOG_DIR) fs.writeFileSync(path.join(LOG_DIR, `run${i}.log`), result.stderr);
-      runs.push(pieces(result.stderr, spawned, exited));
+      runs.push(eventTimes(result.stderr, spawned, exited));
     }
-    const names = [
-      ...MARKS.map(([name]) => name),
-      "**pulumi up -> first resource operation**",
-      "the whole no-op pulumi up",
-    ];
+    const names = [...EVENTS.map(([name]) => name), "the whole no-op pulumi up ends"];
     console.log(
       `\nno-op pulumi up -v=9 --logtostderr, ${SERVICES} service(s) x 1, local; ` +
-        `median of ${RUNS}, seconds; load average ${loads.map((l) => l.toFixed(1)).join(", ")}`,
+        `seconds after the spawn of pulumi, median of ${RUNS}; load average ${loads.map((l) => l.toFixed(1)).join(", ")}`,
     );
     names.forEach((name, i) =>
       console.log(

@@ -4,6 +4,8 @@ export interface BundleSpec {
   name: string;
   entry: string;
   packages: "external" | "bundle";
+  /** Packages loaded at run time even when the others are built in. */
+  external?: string[];
   target: string;
   banner?: string;
 }

@@ -134,6 +134,27 @@ describe("a bundle with its npm packages built in", () => {
     expect(freshSha(BUILT_IN, root)).toBeUndefined();
   });
 
+  it("loads the packages named external at run time, and builds in the others", () => {
+    write("node_modules/sdk/index.js", `exports.shared = "from node_modules";\n`);
+    write(
+      "main.ts",
+      `export const said = require("greeter").greeting + " " + require("sdk").shared;\n`,
+    );
+    const EXTERNAL: BundleSpec = { ...BUILT_IN, external: ["sdk"] };
+    build(EXTERNAL, root);
+    const code = fs.readFileSync(path.join(root, "dist", "app.js"), "utf8");
+    expect(code).toContain(`require("sdk")`);
+    expect(code).not.toContain(`require("greeter")`);
+    write("node_modules/greeter/index.js", `exports.greeting = "changed";\n`);
+    write("node_modules/sdk/index.js", `exports.shared = "read at run time";\n`);
+    const bundle = path.join(root, "dist", "app.js");
+    expect(
+      execFileSync(process.execPath, ["-p", `require(${JSON.stringify(bundle)}).said`])
+        .toString("utf8")
+        .trim(),
+    ).toBe("hello read at run time");
+  });
+
   it("hashes each package file where npm keeps no such list", () => {
     fs.rmSync(path.join(root, "node_modules/.package-lock.json"));
     build(BUILT_IN, root);
@@ -156,9 +177,12 @@ describe("the project's bundles", () => {
     expect(Object.keys(manifest("conductor-host"))).toEqual(
       expect.arrayContaining(["host/main.ts"]),
     );
-    // npm packages stay in node_modules for the program: it must share the SDK its launcher loaded.
-    expect(Object.keys(manifest("program")).filter((f) => f.startsWith("node_modules/"))).toEqual(
-      [],
-    );
+    // The program must share the SDK its launcher loaded: the SDK stays in node_modules.
+    const program = fs.readFileSync(freshBundle(BUNDLES.program).path, "utf8");
+    expect(program).toContain(`require("@pulumi/pulumi")`);
+    expect(program).not.toMatch(/node_modules\/@pulumi\/pulumi\//);
+    // zod is built in (npm's record of what is installed stands for it).
+    expect(program).not.toContain(`require("zod")`);
+    expect(Object.keys(manifest("program"))).toContain("node_modules/.package-lock.json");
   });
 });

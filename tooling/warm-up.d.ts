@@ -1,2 +1,3 @@
 export declare const WARM_UP_FUNCTION: string;
-export declare function warmUpProvider(): Promise<void>;
+export declare function monitorAddress(argv: string[]): string | undefined;
+export declare function invokeFrame(token: string): Buffer;

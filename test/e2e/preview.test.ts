@@ -51,4 +51,11 @@ describe("preview", () => {
     expect(result.output).not.toContain(PASSWORD);
     expect(result.output).not.toMatch(/cannot connect|cannot pull|error:/);
   });
+
+  // tooling/warm-up.js writes its gRPC request by hand, before the SDK loads:
+  // the real engine must take it and have the provider answer it.
+  it("has the engine start the provider at the program's warm-up call", async () => {
+    const result = await stack.pulumiOk(["preview", "-v=7", "--logtostderr"]);
+    expect(result.stderr).toMatch(/Provider\[[^\]]+\]\.Invoke\(fleet:index:warmUp\) success/);
+  });
 });
