@@ -4,9 +4,10 @@
 // (default 1.5s) and drains for BENCH_DRAIN (default 1s) on SIGTERM, like a
 // real web app. Rows and targets: issue 11, README "Benchmark". The 10 x 2
 // change also runs with PULUMI_PARALLEL=64, as the deploy workflow does.
-// BENCH_FLEET=1 adds the row on the test fleet (3 hosts over SSH; starting the
-// fleet takes ~15 s, ~2 min more the first time, to build its host image);
-// BENCH_ONLY_FLEET=1 runs that row alone.
+// BENCH_FLEET=1 adds the rows on the test fleet (1 and 3 hosts over SSH, each
+// beside a bare swap by hand on the same hosts; starting the fleet takes
+// ~15 s, ~2 min more the first time, to build its host image);
+// BENCH_ONLY_FLEET=1 runs those rows alone.
 // Not a test: numbers on a shared 2-core machine vary; read them, do not assert them.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -16,7 +17,13 @@ import { PROJECT_ROOT, run, TestStack } from "../test/e2e/harness";
 // Static: under esbuild-register a dynamic import() goes to Node's ESM loader,
 // which finds no extensionless "../test/fleet/fleet" (the fleet row never ran).
 import { type Fleet, startFleet } from "../test/fleet/fleet";
-import { FleetStack, type FleetStack as FleetStackType, publish } from "../test/fleet/stacks";
+import {
+  FleetStack,
+  type FleetStack as FleetStackType,
+  imageOf,
+  publish,
+} from "../test/fleet/stacks";
+import { shellQuote } from "../protocol/quote";
 import {
   buildBenchImages,
   IMAGE,
@@ -131,6 +138,9 @@ class EmptyProject {
   }
 }
 
+const BARE_SWAP_CLEANUP =
+  "docker rm -f $(docker ps -aq --filter label=bare-swap) >/dev/null 2>&1; rm -f /etc/nginx/conf.d/bare-swap-*.conf; nginx -s reload";
+
 /** bench/bare-swap.sh: the same swap by hand, `services` x 2, listening from `listen` on. */
 class BareSwap {
   private runs = 0;
@@ -149,10 +159,41 @@ class BareSwap {
 
   /** Removes every bare swap's containers and nginx files. */
   static disposeAll() {
-    execFileSync("sh", [
-      "-c",
-      "docker rm -f $(docker ps -aq --filter label=bare-swap) >/dev/null 2>&1; rm -f /etc/nginx/conf.d/bare-swap-*.conf; nginx -s reload",
-    ]);
+    execFileSync("sh", ["-c", BARE_SWAP_CLEANUP]);
+  }
+}
+
+/**
+ * bench/bare-swap.sh on fleet hosts at once, 1 service x 2 on each, each over
+ * its own SSH connection (as a deploy reaches them), with the image the
+ * deploys pulled: what the fleet's hosts, sharing this machine's cores, take
+ * for the swap alone.
+ */
+class BareFleetSwap {
+  private runs = 0;
+
+  constructor(
+    private readonly fleet: Fleet,
+    private readonly hosts: string[],
+    private readonly listen: number,
+  ) {}
+
+  async swap(): Promise<number> {
+    const script = fs.readFileSync(path.join(__dirname, "bare-swap.sh"), "utf8");
+    const image = `${imageOf(this.fleet)}:${REVISIONS[this.runs++ % 2]}`;
+    const command = ["bash", "-c", script, "bare-swap.sh", image, String(this.listen), "2", "1"];
+    return timed(() => Promise.all(this.hosts.map((h) => this.onHost(h, command))));
+  }
+
+  /** Removes the bare swaps' containers and nginx files from every host. */
+  async dispose() {
+    const command = ["sh", "-c", BARE_SWAP_CLEANUP];
+    await Promise.all(this.hosts.map((h) => this.onHost(h, command)));
+  }
+
+  private async onHost(host: string, argv: string[]) {
+    const result = await this.fleet.ssh(host, argv.map(shellQuote).join(" "));
+    if (result.code !== 0) throw new Error(`bare swap on ${host} failed:\n${result.output}`);
   }
 }
 
@@ -160,6 +201,7 @@ class BareSwap {
 async function fleetRows(): Promise<Row[]> {
   let fleet: Fleet | undefined;
   const stacks: FleetStackType[] = [];
+  const bares: BareFleetSwap[] = [];
   try {
     fleet = await startFleet();
     for (const r of REVISIONS) await publish(fleet, r);
@@ -174,29 +216,57 @@ async function fleetRows(): Promise<Row[]> {
         },
       });
     const all = fleet.hosts.map((h) => h.name);
-    // The first deploy of each pulls the images: not measured.
-    await deploy(one, ["h1"], 0);
-    await deploy(three, all, 0);
-    const oneHost: number[] = [];
-    const threeHosts: number[] = [];
-    for (let i = 1; i <= RUNS; i++) {
-      oneHost.push((await deploy(one, ["h1"], i)) / 1000);
-      threeHosts.push((await deploy(three, all, i)) / 1000);
+    // The first deploys pull both revisions' images, the first bare swap has no old containers: not measured.
+    for (const i of [1, 0]) {
+      await deploy(one, ["h1"], i);
+      await deploy(three, all, i);
     }
+    const bareOne = new BareFleetSwap(fleet, ["h1"], 18502);
+    const bareThree = new BareFleetSwap(fleet, all, 18503);
+    bares.push(bareOne, bareThree);
+    await bareOne.swap();
+    await bareThree.swap();
+    const figures: Record<"bareOne" | "oneHost" | "bareThree" | "threeHosts", number[]> = {
+      bareOne: [],
+      oneHost: [],
+      bareThree: [],
+      threeHosts: [],
+    };
+    for (let i = 1; i <= RUNS; i++) {
+      figures.bareOne.push(await bareOne.swap());
+      figures.oneHost.push((await deploy(one, ["h1"], i)) / 1000);
+      figures.bareThree.push(await bareThree.swap());
+      figures.threeHosts.push((await deploy(three, all, i)) / 1000);
+    }
+    const bareOneRow: Row = {
+      name: "bare swap by hand over SSH, 1 service x 2, 1 fleet host",
+      seconds: figures.bareOne,
+    };
+    const bareThreeRow: Row = {
+      name: "bare swap by hand over SSH, 1 service x 2, 3 fleet hosts at once",
+      seconds: figures.bareThree,
+    };
     const oneRow: Row = {
       name: "revision change, 1 service x 2, 1 fleet host (SSH)",
-      seconds: oneHost,
+      seconds: figures.oneHost,
+      floor: bareOneRow,
     };
     return [
+      bareOneRow,
       oneRow,
+      bareThreeRow,
       {
         name: "revision change, 1 service x 2, 3 fleet hosts (SSH)",
-        seconds: threeHosts,
-        floor: oneRow,
-        targets: [{ plus: 1 }],
+        seconds: figures.threeHosts,
+        floor: bareThreeRow,
+        targets: [
+          { plus: 1, of: { row: oneRow, name: "1-host up" }, label: "issue 11" },
+          { plus: 1.5 },
+        ],
       },
     ];
   } finally {
+    for (const b of bares) await b.dispose().catch(() => undefined);
     for (const s of stacks) await s.stack.dispose();
     await fleet?.stop();
   }
