@@ -5,13 +5,13 @@
 # reload nginx once, wait until the old nginx workers are gone (they keep
 # proxying to the old containers the requests they accepted), stop the old
 # containers (each drains for its own time). No checks, no records, no Pulumi.
-#   bare-swap.sh <image> <first listen port> <replicas> [services, default 1]
+#   bare-swap.sh <image> <first listen port> <replicas> [services, default 1] [name, default <services>]
 # Service i listens on <first listen port> + i. The containers (label
-# bare-swap=<services>) and nginx files (bare-swap-<services>-<i>.conf) of a
-# swap are kept until the next swap with as many services, so swaps of 1 and
-# of 10 services live side by side.
+# bare-swap=<name>) and nginx files (bare-swap-<name>-<i>.conf) of a swap are
+# kept until the next swap of that name, so swaps of 1 and of 10 services (or
+# of other names) live side by side.
 set -euo pipefail
-image="$1" listen="$2" replicas="$3" services="${4:-1}"
+image="$1" listen="$2" replicas="$3" services="${4:-1}" name="${5:-${4:-1}}"
 
 # Each replica has a slot, its container's port is its service's listen port +
 # 12000 + 100 x slot (30000 and up: above conductor's 20000-29999, below the
@@ -20,7 +20,7 @@ image="$1" listen="$2" replicas="$3" services="${4:-1}"
 # taken twice, whatever the listen ports of other swaps within 100 of these.
 old=() old_slot=""
 while read -r id slot; do old+=("$id") old_slot=$slot; done < <(
-  docker ps --filter "label=bare-swap=$services" --format '{{.ID}} {{.Label "bare-swap.first-slot"}}'
+  docker ps --filter "label=bare-swap=$name" --format '{{.ID}} {{.Label "bare-swap.first-slot"}}'
 )
 first_slot=0
 [ "$old_slot" = 0 ] && first_slot=$replicas
@@ -33,7 +33,7 @@ draining() { ps -eo args= | grep -c '^nginx: .*is shutting down' || true; }
 starts=()
 for i in $(seq 0 $((services - 1))); do
   for r in $(seq 0 $((replicas - 1))); do
-    docker run -d --label "bare-swap=$services" --label "bare-swap.first-slot=$first_slot" \
+    docker run -d --label "bare-swap=$name" --label "bare-swap.first-slot=$first_slot" \
       -p "127.0.0.1:$(port "$i" "$r"):8080" "$image" >/dev/null &
     starts+=($!)
   done
@@ -46,11 +46,11 @@ for i in $(seq 0 $((services - 1))); do
 done
 for i in $(seq 0 $((services - 1))); do
   {
-    echo "upstream bare_swap_${services}_$i {"
+    echo "upstream bare_swap_${name}_$i {"
     for r in $(seq 0 $((replicas - 1))); do echo "  server 127.0.0.1:$(port "$i" "$r");"; done
     echo "}"
-    echo "server { listen $((listen + i)); location / { proxy_pass http://bare_swap_${services}_$i; } }"
-  } >"/etc/nginx/conf.d/bare-swap-$services-$i.conf"
+    echo "server { listen $((listen + i)); location / { proxy_pass http://bare_swap_${name}_$i; } }"
+  } >"/etc/nginx/conf.d/bare-swap-$name-$i.conf"
 done
 before=" $(workers | tr '\n' ' ')"
 # Quiet unless it fails: nginx says "signal process started" at every reload.

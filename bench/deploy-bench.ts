@@ -23,7 +23,7 @@ import {
   imageOf,
   publish,
 } from "../test/fleet/stacks";
-import { shellQuote } from "../protocol/quote";
+import { shellJoin } from "../protocol/quote";
 import {
   buildBenchImages,
   IMAGE,
@@ -181,7 +181,9 @@ class BareFleetSwap {
   async swap(): Promise<number> {
     const script = fs.readFileSync(path.join(__dirname, "bare-swap.sh"), "utf8");
     const image = `${imageOf(this.fleet)}:${REVISIONS[this.runs++ % 2]}`;
-    const command = ["bash", "-c", script, "bare-swap.sh", image, String(this.listen), "2", "1"];
+    // Named after its listen port: the 1-host and the 3-host swaps share h1.
+    const args = [image, String(this.listen), "2", "1", `fleet${this.listen}`];
+    const command = ["bash", "-c", script, "bare-swap.sh", ...args];
     return timed(() => Promise.all(this.hosts.map((h) => this.onHost(h, command))));
   }
 
@@ -192,7 +194,7 @@ class BareFleetSwap {
   }
 
   private async onHost(host: string, argv: string[]) {
-    const result = await this.fleet.ssh(host, argv.map(shellQuote).join(" "));
+    const result = await this.fleet.ssh(host, shellJoin(argv));
     if (result.code !== 0) throw new Error(`bare swap on ${host} failed:\n${result.output}`);
   }
 }

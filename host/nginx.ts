@@ -96,7 +96,7 @@ function committer(fx: NginxEffects): Committer {
         log(
           files.length > 0
             ? `nginx: a batch left unfinished (its process died, or its nginx -t or reload failed) changed ${files.join(", ")}; put the previous files back`
-            : "nginx: a batch left unfinished had not reloaded nginx; reloading it",
+            : "nginx: a batch left unfinished may not have reloaded nginx; reloading it",
         );
       } else log(`nginx: ${left.message}; removed it`);
       removeFile(journalFile);

@@ -76,12 +76,39 @@ function invoke(address) {
   request.end(invokeFrame(WARM_UP_FUNCTION));
 }
 
+/**
+ * Starts the worker that sends the call. Whatever goes wrong (no worker, an
+ * address `http2` refuses, an error thrown in the worker) is swallowed: an
+ * error the worker threw would otherwise be thrown again in the program's
+ * thread, and fail the deploy.
+ * @param {string} address
+ */
+function warmUpInWorker(address) {
+  try {
+    const worker = new Worker(__filename, {
+      workerData: { warmUpMonitor: address },
+      // Not the program's --require flags: this file and lazy-sdk.js again, before the call.
+      execArgv: [],
+      stdout: true,
+      stderr: true,
+    });
+    worker.on("error", () => {});
+    // The program may end before the answer comes, and must not wait for it.
+    worker.unref();
+  } catch {
+    // No head start; the program's first resource starts the provider.
+  }
+}
+
 if (!isMainThread && workerData?.warmUpMonitor) {
-  invoke(workerData.warmUpMonitor);
+  try {
+    invoke(workerData.warmUpMonitor);
+  } catch {
+    // The same: no head start.
+  }
 } else if (isMainThread) {
   const address = monitorAddress(process.argv);
-  // unref: the program may end before the answer comes, and must not wait for it.
-  if (address) new Worker(__filename, { workerData: { warmUpMonitor: address } }).unref();
+  if (address) warmUpInWorker(address);
 }
 
 module.exports = { WARM_UP_FUNCTION, monitorAddress, invokeFrame };

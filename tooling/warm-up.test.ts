@@ -57,20 +57,24 @@ async function fakeMonitor(answer: boolean) {
   return { address: `127.0.0.1:${port}`, tokens, arrivals, stop: () => server.forceShutdown() };
 }
 
-/** A program preloaded with the warm-up, as the launcher runs it; resolves with its run time. */
-function runPreloaded(script: string, monitor: string): Promise<{ ms: number; exited: number }> {
+/** A program preloaded with the warm-up, as the launcher runs it: how it ended, and what it printed. */
+function runPreloaded(
+  script: string,
+  monitor: string,
+): Promise<{ ms: number; exited: number; code: number | null; output: string }> {
   const started = Date.now();
   const child = spawn(
     process.execPath,
     ["--require", PRELOAD, "-e", script, "run/index.js", "--monitor", monitor, "."],
-    { stdio: "inherit" },
+    { stdio: ["ignore", "pipe", "pipe"] },
   );
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk));
   return new Promise((resolve, reject) => {
     child.on("error", reject);
-    child.on("exit", (code) =>
-      code === 0
-        ? resolve({ ms: Date.now() - started, exited: Date.now() })
-        : reject(new Error(`exit code ${code}`)),
+    child.on("close", (code) =>
+      resolve({ ms: Date.now() - started, exited: Date.now(), code, output }),
     );
   });
 }
@@ -79,13 +83,14 @@ it("reaches a real gRPC resource monitor before the program has done anything", 
   const monitor = await fakeMonitor(true);
   try {
     // The program spins for 1 s without yielding, as the launcher does while loading the SDK.
-    const { exited } = await runPreloaded(
-      "const end = Date.now() + 1000; while (Date.now() < end);",
+    const { exited, code, output } = await runPreloaded(
+      "const end = Date.now() + 2000; while (Date.now() < end);",
       monitor.address,
     );
+    expect({ code, output }).toEqual({ code: 0, output: "" });
     expect(monitor.tokens).toEqual([WARM_UP_FUNCTION]);
     // Sent from the program's own thread, it would leave only once the spinning ended.
-    expect(exited - monitor.arrivals[0]).toBeGreaterThan(500);
+    expect(exited - monitor.arrivals[0]).toBeGreaterThan(1000);
   } finally {
     monitor.stop();
   }
@@ -94,10 +99,26 @@ it("reaches a real gRPC resource monitor before the program has done anything", 
 it("lets the program end without waiting for an answer", async () => {
   const monitor = await fakeMonitor(false);
   try {
-    const { ms } = await runPreloaded("setTimeout(() => {}, 300);", monitor.address);
+    const { ms, code } = await runPreloaded("setTimeout(() => {}, 300);", monitor.address);
+    expect(code).toBe(0);
     expect(monitor.tokens).toEqual([WARM_UP_FUNCTION]);
     expect(ms).toBeLessThan(5_000); // the request waits up to 60 s for an answer
   } finally {
     monitor.stop();
   }
+});
+
+// A failed warm-up only loses the head start: never the deploy, never a word on its output.
+it.each([
+  ["refuses connections", "127.0.0.1:1"],
+  ["is no address http2 takes", "::1:5"],
+])("leaves the program alone when the monitor %s", async (_, monitor) => {
+  const result = await runPreloaded(
+    "setTimeout(() => console.log('the program ran'), 300);",
+    monitor,
+  );
+  expect({ code: result.code, output: result.output }).toEqual({
+    code: 0,
+    output: "the program ran\n",
+  });
 });

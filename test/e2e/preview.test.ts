@@ -58,4 +58,15 @@ describe("preview", () => {
     const result = await stack.pulumiOk(["preview", "-v=7", "--logtostderr"]);
     expect(result.stderr).toMatch(/Provider\[[^\]]+\]\.Invoke\(fleet:index:warmUp\) success/);
   });
+
+  // The program stops at a bad config while the warm-up call may still be in
+  // flight: the operator sees the config error, and nothing of the call.
+  it("stops at a bad config with its path, and nothing else to read", async () => {
+    const result = await stack.pulumi(["preview", "--config", "conductor:revision=not-a-sha"]);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("error: invalid conductor config (1 problem):");
+    expect(result.output).toContain("conductor:revision: expected a git commit SHA of 7 to 40");
+    expect(result.output).not.toMatch(/warmUp|Invoke|canceled|transport|grpc/i);
+    expect(result.output).not.toMatch(/Error: |\bat .*\.js:\d+/); // no JavaScript error or stack
+  });
 });
