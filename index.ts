@@ -7,6 +7,7 @@ import { policyFacts } from "./components/policy-facts";
 import { formatIssues, loadFleet } from "./config/load";
 import { buildHostBundle } from "./tooling/host-bundle";
 import { skipPromiseStacks } from "./tooling/promise-stacks";
+import { skipSdkDebugLog } from "./tooling/sdk-debug-log";
 
 const NAMESPACE = "conductor";
 
@@ -57,8 +58,10 @@ function readFleet() {
  * stack's outputs are what it returns).
  */
 function main() {
-  // Before the first resource: the SDK's per-promise stack traces cost seconds at 1,000 resources.
+  // Before the first resource: the SDK's per-promise stack traces and its
+  // debug messages cost seconds at 1,000 resources.
   skipPromiseStacks();
+  skipSdkDebugLog();
   const { fleet, facts } = readFleet();
   const { services } = deployFleet({
     fleet,

@@ -59,6 +59,21 @@ describe("preview", () => {
     expect(result.stderr).toMatch(/Provider\[[^\]]+\]\.Invoke\(fleet:index:warmUp\) success/);
   });
 
+  // tooling/sdk-debug-log.ts: the SDK's debug messages (several per resource)
+  // are not even sent, unless the operator asks for them.
+  it("shows the SDK's debug messages under --debug only with CONDUCTOR_SDK_DEBUG set", async () => {
+    const registering = /Registering resource: t=fleet:index:Image/;
+    const plain = await stack.pulumiOk(["preview", "--debug"]);
+    expect(plain.output).not.toMatch(registering);
+    stack.env.CONDUCTOR_SDK_DEBUG = "1";
+    try {
+      const asked = await stack.pulumiOk(["preview", "--debug"]);
+      expect(asked.output).toMatch(registering);
+    } finally {
+      delete stack.env.CONDUCTOR_SDK_DEBUG;
+    }
+  });
+
   // The program stops at a bad config while the warm-up call may still be in
   // flight: the operator sees the config error, and nothing of the call.
   it("stops at a bad config with its path, and nothing else to read", async () => {
