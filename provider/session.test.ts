@@ -53,6 +53,30 @@ describe("HostSession", () => {
   });
 });
 
+describe("HostSession after its server exits", () => {
+  // The server's output closes after it exits ('close' after 'exit'), here
+  // 1 s later, as when a process it started keeps the pipe open: a request
+  // in between would go to a server that is gone (transport.test.ts once
+  // failed on that window: "starts a new server once the last has died").
+  it("takes no request once its server exited, before its output closes", async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        "-e",
+        `require("child_process").spawn("sleep", ["1"], { stdio: ["ignore", "inherit", "inherit"] }); process.exit(0);`,
+      ],
+      { stdio: "pipe" },
+    );
+    const session = new HostSession(child);
+    let closed = false;
+    child.on("close", () => (closed = true));
+    await new Promise((resolve) => child.on("exit", resolve));
+    expect(closed).toBe(false);
+    expect(session.alive).toBe(false);
+    await new Promise((resolve) => child.on("close", resolve));
+  });
+});
+
 describe("HostSession's end", () => {
   /** Exits when its input ends, as conductor serve does. */
   const UNTIL_EOF = `${ECHO}; process.stdin.on("end", () => process.exit(0));`;

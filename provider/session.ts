@@ -32,6 +32,8 @@ export class HostSession {
   private stderr = "";
   private answered = false;
   private closed?: { code: number | null };
+  /** It exited: its output may still be coming ('close' comes after), but it takes nothing more. */
+  private exited = false;
   private ended = false;
   private idleTimer?: NodeJS.Timeout;
 
@@ -61,6 +63,7 @@ export class HostSession {
     child.on("error", (err) => {
       this.stderr += `cannot run ${child.spawnfile}: ${err.message}\n`;
     });
+    child.on("exit", () => (this.exited = true));
     child.on("close", (code) => this.close(code));
     this.idleUnlessWaiting();
   }
@@ -80,9 +83,13 @@ export class HostSession {
     return answer;
   }
 
-  /** Takes requests: neither exited nor ended. */
+  /**
+   * Takes requests: neither exited nor ended. Not only until 'close': a
+   * request written between its exit and the close of its output would be
+   * lost to a server that is gone, where a new one would have answered it.
+   */
   get alive(): boolean {
-    return !this.closed && !this.ended;
+    return !this.exited && !this.closed && !this.ended;
   }
 
   /** No more requests: it finishes those it has, answers them, and exits. */
