@@ -13,7 +13,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PROJECT_ROOT, run, TestStack } from "../test/e2e/harness";
+import { localBackendUrl, PROJECT_ROOT, run, TestStack } from "../test/e2e/harness";
 // Static: under esbuild-register a dynamic import() goes to Node's ESM loader,
 // which finds no extensionless "../test/fleet/fleet" (the fleet row never ran).
 import { type Fleet, startFleet } from "../test/fleet/fleet";
@@ -110,7 +110,7 @@ class EmptyProject {
     const state = fs.mkdtempSync(path.join(os.tmpdir(), "conductor-bench-empty-"));
     const env = {
       ...process.env,
-      PULUMI_BACKEND_URL: `file://${state}?metadata=skip`,
+      PULUMI_BACKEND_URL: localBackendUrl(state),
       PULUMI_CONFIG_PASSPHRASE: "bench",
       PULUMI_SKIP_UPDATE_CHECK: "true",
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
@@ -171,6 +171,7 @@ class BareSwap {
  */
 class BareFleetSwap {
   private runs = 0;
+  private readonly script = fs.readFileSync(path.join(__dirname, "bare-swap.sh"), "utf8");
 
   constructor(
     private readonly fleet: Fleet,
@@ -179,11 +180,10 @@ class BareFleetSwap {
   ) {}
 
   async swap(): Promise<number> {
-    const script = fs.readFileSync(path.join(__dirname, "bare-swap.sh"), "utf8");
     const image = `${imageOf(this.fleet)}:${REVISIONS[this.runs++ % 2]}`;
     // Named after its listen port: the 1-host and the 3-host swaps share h1.
     const args = [image, String(this.listen), "2", "1", `fleet${this.listen}`];
-    const command = ["bash", "-c", script, "bare-swap.sh", ...args];
+    const command = ["bash", "-c", this.script, "bare-swap.sh", ...args];
     return timed(() => Promise.all(this.hosts.map((h) => this.onHost(h, command))));
   }
 

@@ -137,34 +137,41 @@ interface Creation {
  * once. One at a time, the 20 creates of a 10 x 2 deploy came ~0.15 s apart
  * (issue 11).
  */
-const waiting = new WeakMap<Locks, Creation[]>();
-/**
- * The last group of this process to hold or wait for the lock, by Locks: the
- * next waits for it here, and takes the lock as it lets go, not up to 100 ms
- * later at its next try (lock.ts polls a lock another holds).
- */
-const lastGroup = new WeakMap<Locks, Promise<unknown>>();
+interface PortQueue {
+  /** The group still taking creations: it has not got the lock yet. */
+  open?: Creation[];
+  /**
+   * The last group's hold: the next group waits for it here, and takes the
+   * lock as it lets go, not up to 100 ms later at its next try (lock.ts polls
+   * a lock another holds).
+   */
+  last: Promise<unknown>;
+}
+const portQueues = new WeakMap<Locks, PortQueue>();
+
+function portQueueOf(locks: Locks): PortQueue {
+  let queue = portQueues.get(locks);
+  if (!queue) portQueues.set(locks, (queue = { last: Promise.resolve() }));
+  return queue;
+}
 
 function createWithPort(
   c: Pick<Creation, "spec" | "name" | "keepPort">,
   fx: StartEffects,
 ): Promise<number> {
   return new Promise((created, failed) => {
-    const group = waiting.get(fx.locks);
-    if (group) return void group.push({ ...c, created, failed });
+    const q = portQueueOf(fx.locks);
+    if (q.open) return void q.open.push({ ...c, created, failed });
     const mine = [{ ...c, created, failed }];
-    waiting.set(fx.locks, mine);
-    const held = (lastGroup.get(fx.locks) ?? Promise.resolve()).then(() =>
+    q.open = mine;
+    const held = q.last.then(() =>
       fx.locks.hold(LOCKS.ports, () => {
         // Those that come from now on wait for the next hold.
-        waiting.delete(fx.locks);
+        q.open = undefined;
         return createGroup(mine, fx);
       }),
     );
-    lastGroup.set(
-      fx.locks,
-      held.catch(() => undefined),
-    );
+    q.last = held.catch(() => undefined);
     held.then(
       (outcomes) =>
         outcomes.forEach((o, i) =>
@@ -172,7 +179,7 @@ function createWithPort(
         ),
       (err) => {
         // It gave up waiting: later creates must not join a group that will never run.
-        if (waiting.get(fx.locks) === mine) waiting.delete(fx.locks);
+        if (q.open === mine) q.open = undefined;
         mine.forEach((m) => m.failed(err));
       },
     );

@@ -3,8 +3,7 @@
 export interface BundleSpec {
   name: string;
   entry: string;
-  packages: "external" | "bundle";
-  /** Packages loaded at run time even when the others are built in. */
+  /** npm packages loaded from node_modules at run time; the others are built in. */
   external?: string[];
   target: string;
   banner?: string;

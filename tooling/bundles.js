@@ -33,8 +33,8 @@ function sha256(content) {
  * @typedef {object} BundleSpec
  * @property {string} name file name in dist/, without .js
  * @property {string} entry entry point, relative to the project root
- * @property {"external" | "bundle"} packages npm packages: loaded from node_modules at run time, or built in
- * @property {string[]} [external] packages loaded at run time even so (esbuild's `external`)
+ * @property {string[]} [external] npm packages loaded from node_modules at run time (esbuild's
+ *   `external`); the others are built in
  * @property {string} target esbuild target, e.g. node20
  * @property {string} [banner] first line of the output (a shebang)
  */
@@ -165,7 +165,6 @@ function build(spec, root = PROJECT_ROOT) {
     absWorkingDir: root,
     entryPoints: [spec.entry],
     bundle: true,
-    packages: spec.packages === "external" ? "external" : undefined,
     external: spec.external,
     platform: "node",
     target: spec.target,
@@ -213,7 +212,6 @@ const BUNDLES = {
   program: {
     name: "program",
     entry: "index.ts",
-    packages: "bundle",
     external: ["@pulumi/pulumi", "@pulumi/pulumi/*"],
     target: "node20",
   },
@@ -221,12 +219,11 @@ const BUNDLES = {
   // packages built in: a process of its own, sharing nothing with the program.
   // Node.js then reads one file, not ~250 (the SDK's provider server, gRPC,
   // protobuf): it answers ~0.1 s sooner, and every deploy waits for it.
-  provider: { name: "provider", entry: "provider/main.ts", packages: "bundle", target: "node20" },
+  provider: { name: "provider", entry: "provider/main.ts", target: "node20" },
   // The host command, copied to every host (which has only Node.js): all in one file.
   host: {
     name: "conductor-host",
     entry: "host/main.ts",
-    packages: "bundle",
     target: "node18",
     banner: "#!/usr/bin/env node",
   },

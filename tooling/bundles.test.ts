@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { BUNDLES, BundleSpec, PROJECT_ROOT, build, freshBundle, freshSha } from "./bundles";
 
-const SPEC: BundleSpec = { name: "app", entry: "main.ts", packages: "external", target: "node20" };
+const SPEC: BundleSpec = { name: "app", entry: "main.ts", target: "node20" };
 
 let root: string;
 beforeEach(() => {
@@ -105,7 +105,6 @@ describe("a cached bundle", () => {
 });
 
 describe("a bundle with its npm packages built in", () => {
-  const BUILT_IN: BundleSpec = { ...SPEC, packages: "bundle" };
   beforeEach(() => {
     write("node_modules/greeter/index.js", `exports.greeting = "hello";\n`);
     write(
@@ -120,18 +119,18 @@ describe("a bundle with its npm packages built in", () => {
     );
 
   it("records npm's list of what is installed, not each package file", () => {
-    build(BUILT_IN, root);
+    build(SPEC, root);
     expect(inputs()).toEqual(["main.ts", "node_modules/.package-lock.json"]);
   });
 
   it("is rebuilt when npm installs something else", () => {
-    build(BUILT_IN, root);
-    expect(freshSha(BUILT_IN, root)).toBeDefined();
+    build(SPEC, root);
+    expect(freshSha(SPEC, root)).toBeDefined();
     write(
       "node_modules/.package-lock.json",
       `{"packages":{"node_modules/greeter":{"version":"1.0.1"}}}\n`,
     );
-    expect(freshSha(BUILT_IN, root)).toBeUndefined();
+    expect(freshSha(SPEC, root)).toBeUndefined();
   });
 
   it("loads the packages named external at run time, and builds in the others", () => {
@@ -140,7 +139,7 @@ describe("a bundle with its npm packages built in", () => {
       "main.ts",
       `export const said = require("greeter").greeting + " " + require("sdk").shared;\n`,
     );
-    const EXTERNAL: BundleSpec = { ...BUILT_IN, external: ["sdk"] };
+    const EXTERNAL: BundleSpec = { ...SPEC, external: ["sdk"] };
     build(EXTERNAL, root);
     const code = fs.readFileSync(path.join(root, "dist", "app.js"), "utf8");
     expect(code).toContain(`require("sdk")`);
@@ -157,7 +156,7 @@ describe("a bundle with its npm packages built in", () => {
 
   it("hashes each package file where npm keeps no such list", () => {
     fs.rmSync(path.join(root, "node_modules/.package-lock.json"));
-    build(BUILT_IN, root);
+    build(SPEC, root);
     expect(inputs()).toEqual(["node_modules/greeter/index.js", "main.ts"]);
   });
 });

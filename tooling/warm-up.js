@@ -100,15 +100,12 @@ function warmUpInWorker(address) {
   }
 }
 
-if (!isMainThread && workerData?.warmUpMonitor) {
-  try {
-    invoke(workerData.warmUpMonitor);
-  } catch {
-    // The same: no head start.
-  }
-} else if (isMainThread) {
+if (isMainThread) {
   const address = monitorAddress(process.argv);
   if (address) warmUpInWorker(address);
+} else if (workerData?.warmUpMonitor) {
+  // What it throws ends the worker only: the program's thread ignores its 'error'.
+  invoke(workerData.warmUpMonitor);
 }
 
 module.exports = { WARM_UP_FUNCTION, monitorAddress, invokeFrame };

@@ -73,8 +73,7 @@ export class TestStack {
     this.configFile = path.join(dir, `Pulumi.${name}.yaml`);
     this.env = {
       ...process.env,
-      // No sidecar files: a kill as one is rewritten leaves it empty and the stack unreadable (scripts/lib.sh).
-      PULUMI_BACKEND_URL: `file://${dir}/state?metadata=skip`,
+      PULUMI_BACKEND_URL: localBackendUrl(path.join(dir, "state")),
       PULUMI_CONFIG_PASSPHRASE: "e2e-test-passphrase",
       PULUMI_SKIP_UPDATE_CHECK: "true",
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
@@ -276,6 +275,15 @@ export class TestStack {
     await this.pulumi(["destroy", "--yes", "--skip-preview"]).catch(() => undefined);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Pulumi's local state backend in `dir`, without sidecar files: the file
+ * backend truncates one before writing it again, and a kill at that instant
+ * left the stack unreadable (scripts/lib.sh says the same for the dev stack).
+ */
+export function localBackendUrl(dir: string): string {
+  return `file://${dir}?metadata=skip`;
 }
 
 export interface ProcessSeen {
